@@ -1,0 +1,126 @@
+"""The shared vocabulary of StudyBuddy: every component speaks in these plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of an approved textbook, as stored in a library and returned by retrieval."""
+
+    text: str
+    book: str
+    section: str
+    doc_id: str
+    file: str = ""
+    start_char: int = 0
+    end_char: int = 0
+    chunk_id: int = -1
+    score: float = 0.0
+
+    def citation(self) -> dict:
+        return {
+            "book": self.book,
+            "section": self.section,
+            "doc_id": self.doc_id,
+            "text": self.text,
+            "score": round(float(self.score), 4),
+        }
+
+    def with_score(self, score: float) -> "Passage":
+        return Passage(**{**asdict(self), "score": float(score)})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One atomic factual statement taken from an answer; span indexes into that answer."""
+
+    text: str
+    span: tuple[int, int]
+
+
+class Support(str, Enum):
+    SUPPORTED = "supported"
+    CONTRADICTED = "contradicted"
+    UNSUPPORTED = "unsupported"
+
+
+class Verdict(str, Enum):
+    GROUNDED = "grounded"
+    CORRECTED = "corrected"
+    FLAGGED = "flagged"
+    ABSTAINED = "abstained"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage weighed against a claim, with the verifier's probabilities."""
+
+    passage: Passage
+    p_supported: float
+    p_contradicted: float
+    p_unsupported: float
+
+
+@dataclass
+class ClaimVerdict:
+    claim: Claim
+    support: Support
+    score: float
+    evidence: Evidence | None = None
+    correction: str | None = None
+    cove_question: str | None = None
+    cove_answer: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.claim.text,
+            "span": list(self.claim.span),
+            "verdict": self.support.value,
+            "score": round(float(self.score), 4),
+            "citation": self.evidence.passage.citation() if self.evidence else None,
+            "cove_question": self.cove_question,
+            "cove_answer": self.cove_answer,
+            "correction": self.correction,
+        }
+
+
+@dataclass
+class AnswerVerdict:
+    verdict: Verdict
+    confidence: float
+    claims: list[ClaimVerdict] = field(default_factory=list)
+    revised_text: str = ""
+    why: str = ""
+
+
+@dataclass
+class Answer:
+    """What the tutor returns for one question: the text a student may see, and how it was reached."""
+
+    question: str
+    text: str
+    passages: list[Passage]
+    model: str
+    timings: dict[str, float] = field(default_factory=dict)
+    verdict: AnswerVerdict | None = None
+
+    def to_json(self) -> dict:
+        out = {
+            "question": self.question,
+            "answer": self.text,
+            "citations": [p.citation() for p in self.passages],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "model": self.model,
+        }
+        if self.verdict is not None:
+            out.update(
+                verdict=self.verdict.verdict.value,
+                confidence=round(float(self.verdict.confidence), 4),
+                revised_answer=self.verdict.revised_text,
+                why=self.verdict.why,
+                claims=[c.to_json() for c in self.verdict.claims],
+            )
+        return out
