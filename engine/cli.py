@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine.config import Config
 from engine.errors import StudyBuddyError
+from engine.evaluation.cli import add_eval_parser, cmd_eval
 
 log = logging.getLogger("studybuddy")
 
@@ -32,15 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--index", choices=["flat", "hnsw", "ivf"], help="FAISS index type (default: flat, exact)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    ask = sub.add_parser("ask", help="ask a question and get an answer from the books")
+    ask = sub.add_parser("ask", help="ask a question and get a checked answer from the books")
     ask.add_argument("question")
     _answer_options(ask)
+
+    check = sub.add_parser("check", help="check any answer against the books (e.g. a chatbot's answer a teacher pasted)")
+    check.add_argument("answer", help="the answer text to check")
+    check.add_argument("--question", default="", help="the question it answers (finds the right passages)")
+    _answer_options(check)
 
     libs = sub.add_parser("libraries", help="list libraries with their books and passage counts")
     libs.add_argument("--json", action="store_true")
 
     prepare = sub.add_parser("prepare", help="one-time preparation: convert the default generator, build the sample library")
     prepare.add_argument("--skip-generator", action="store_true")
+    add_eval_parser(sub)
+    prepare.add_argument("--skip-verifier", action="store_true", help="do not train/load the claim verifier")
     return parser
 
 
@@ -49,6 +57,9 @@ def _answer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="generator checkpoint folder or GGUF file (default: the packaged SmolLM2)")
     p.add_argument("--embedder", help="embedder the library was built with (default: the packaged MiniLM)")
     p.add_argument("--top-k", type=int, help="passages to retrieve")
+    p.add_argument("--mode", choices=["always", "cascade"], help="always: vote and CoVe on every answer; cascade: only when unsure")
+    p.add_argument("--samples", type=int, help="self-consistency samples (default 5)")
+    p.add_argument("--explain", action="store_true", help="print a per-claim table: verdict, score, passage, CoVe, revision")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -65,6 +76,13 @@ def load_config(args: argparse.Namespace) -> Config:
     config = config.with_overrides(**overrides)
     if getattr(args, "top_k", None):
         config = replace(config, retrieval=replace(config.retrieval, top_k=args.top_k))
+    if getattr(args, "mode", None) or getattr(args, "samples", None):
+        verification = config.verification
+        if args.mode:
+            verification = replace(verification, mode=args.mode)
+        if args.samples:
+            verification = replace(verification, samples=args.samples)
+        config = replace(config, verification=verification)
     if getattr(args, "index", None):
         config = replace(config, retrieval=replace(config.retrieval, index_type=args.index))
     return config
@@ -95,16 +113,56 @@ def cmd_ingest(args, config: Config) -> int:
 def cmd_ask(args, config: Config) -> int:
     from engine.pipeline import Tutor
 
-    answer = Tutor(config).ask(args.question)
+    return show_answer(Tutor(config).ask(args.question), args)
+
+
+def cmd_check(args, config: Config) -> int:
+    from engine.pipeline import Tutor
+
+    if not args.answer.strip():
+        raise StudyBuddyError("There is no answer to check.", 'Example: studybuddy check "7 x 8 is 54" --question "What is 7 x 8?"')
+    return show_answer(Tutor(config).check(args.question, args.answer), args)
+
+
+BADGES = {"grounded": "✔ grounded", "corrected": "✎ corrected", "flagged": "⚠ flagged", "abstained": "∅ not in my books"}
+
+
+def show_answer(answer, args) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return EXIT_OK
     print(answer.text)
-    if answer.passages:
+    if answer.verdict is not None:
+        print(f"\n[{BADGES[answer.verdict.verdict.value]}] {answer.verdict.why} (confidence {answer.verdict.confidence:.2f})")
+    cited = [c.evidence.passage for c in (answer.verdict.claims if answer.verdict else []) if c.evidence]
+    shown = cited or answer.passages
+    if shown:
         print("\nFrom your books:")
-        for number, passage in enumerate(answer.passages, start=1):
-            print(f"  [{number}] {passage.book} — {passage.section}")
+        seen = set()
+        for passage in shown:
+            if passage.chunk_id in seen:
+                continue
+            seen.add(passage.chunk_id)
+            print(f"  - {passage.book} — {passage.section}")
+    if args.explain and answer.verdict is not None:
+        print_explanation(answer)
     return EXIT_OK
+
+
+def print_explanation(answer) -> None:
+    print("\nClaim by claim:")
+    for number, cv in enumerate(answer.verdict.claims, start=1):
+        print(f"  {number}. {cv.claim.text}")
+        print(f"     verdict: {cv.support.value} (score {cv.score:.2f})")
+        if cv.evidence:
+            text = " ".join(cv.evidence.passage.text.split())
+            print(f"     passage: {cv.evidence.passage.section}: \"{text[:160]}{'…' if len(text) > 160 else ''}\"")
+        if cv.cove_question:
+            print(f"     CoVe: {cv.cove_question} → {cv.cove_answer}")
+        if cv.correction:
+            print(f"     revision: {cv.correction}")
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in answer.timings.items())
+    print(f"\nTimings: {timings}")
 
 
 def cmd_libraries(args, config: Config) -> int:
@@ -135,10 +193,15 @@ def cmd_prepare(args, config: Config) -> int:
         print(f"generator checkpoint ready: {folder}")
     ensure_sample_library(config, progress=True)
     print(f"sample library ready in {config.libraries_dir / 'sample'}")
+    if not args.skip_verifier:
+        from verifiers.claim_verifier import ClaimVerifier
+
+        verifier = ClaimVerifier.load(config.cache_dir, train_if_missing=True)
+        print(f"claim verifier ready: {verifier.folder}")
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "libraries": cmd_libraries, "prepare": cmd_prepare}
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "check": cmd_check, "libraries": cmd_libraries, "prepare": cmd_prepare, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

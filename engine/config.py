@@ -46,6 +46,23 @@ class GenerationConfig:
 
 
 @dataclass(frozen=True)
+class VerificationConfig:
+    mode: str = "always"  # always: vote and CoVe on every answer | cascade: only when the cheap checks are unsure
+    samples: int = 5  # self-consistency: answers drawn in one batched call
+    temperature: float = 0.7
+    group_similarity: float = 0.8  # answers this similar (cosine) say the same thing
+    support_threshold: float = 0.5  # p(supported) at which a claim counts as backed by a passage
+    contradiction_threshold: float = 0.5
+    flag_floor: float = 0.2  # unconfirmed claims below this p(supported) are dropped, above it flagged
+    unsupported_policy: str = "flag"  # flag: keep uncertain claims with a warning | drop: remove them
+    cascade_confidence: float = 0.8  # cascade mode: a draft whose every claim is this sure skips voting and CoVe
+    cove: bool = True
+    cove_max_new_tokens: int = 32
+    evidence_per_claim: int = 4
+    nli_model: str | None = None  # any Hugging Face NLI cross-encoder, by path or id, used in addition
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = field(default_factory=default_home)
     cache_dir: Path = field(default_factory=default_cache)
@@ -55,6 +72,7 @@ class Config:
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
+    verification: VerificationConfig = field(default_factory=VerificationConfig)
 
     @property
     def libraries_dir(self) -> Path:
@@ -92,7 +110,12 @@ class Config:
         return _from_dict(base, raw, str(path))
 
 
-_SECTIONS = {"chunking": ChunkingConfig, "retrieval": RetrievalConfig, "generation": GenerationConfig}
+_SECTIONS = {
+    "chunking": ChunkingConfig,
+    "retrieval": RetrievalConfig,
+    "generation": GenerationConfig,
+    "verification": VerificationConfig,
+}
 
 
 def _from_dict(base: Config, raw: dict, where: str) -> Config:

@@ -29,6 +29,9 @@ class TransformersGenerator:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from engine.models import quiet_loading
+
+        quiet_loading()
         if threads:
             torch.set_num_threads(threads)
         start = time.perf_counter()

@@ -18,6 +18,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
+def quiet_loading() -> None:
+    """No per-weight progress bars from transformers: our own bars (tqdm) and logs say what is happening."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
 PACKAGED_GENERATOR = "packaged:SmolLM2-135M-Instruct"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -59,6 +66,7 @@ def load_embedder(name: str = PACKAGED_EMBEDDER):
     """Load (once per process) a SentenceTransformer on the CPU, offline."""
     from sentence_transformers import SentenceTransformer
 
+    quiet_loading()
     path = embedder_path(name)
     try:
         model = SentenceTransformer(path, device="cpu", local_files_only=True)

@@ -1,6 +1,11 @@
-"""The tutoring pipeline, top to bottom: retrieve → generate → (verify) → answer.
+"""The tutoring pipeline, read top to bottom:
 
-Components are built lazily on first use and kept, so a long-running app pays for loading once.
+    retrieve → generate → vote → decompose → verify → revise → verdict
+
+`ask` runs the whole story for a student's question. `check` starts at "decompose" with an answer a teacher
+pasted in (or a test fixed), so the same verification judges any text. Nothing reaches the caller before
+verification has finished. Components are built lazily on first use and kept, so a long-running app pays for
+loading once.
 """
 
 from __future__ import annotations
@@ -10,11 +15,14 @@ import time
 from contextlib import contextmanager
 from functools import cached_property
 
+import numpy as np
+
 from engine.checkpoints import resolve_generator
 from engine.config import Config
 from engine.generator import GenerationRequest, TransformersGenerator
 from engine.prompts import NOT_IN_BOOKS, grounded_messages
-from engine.vocabulary import Answer, Passage
+from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
+from verifiers import verdict as verdicts
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +31,154 @@ class Tutor:
     def __init__(self, config: Config):
         self.config = config
 
-    # --- components -------------------------------------------------------------------------------------
+    # --- the story ------------------------------------------------------------------------------------------
+    def ask(self, question: str) -> Answer:
+        """Answer a student's question from the books, checked before it is returned."""
+        timings: dict[str, float] = {}
+        v = self.config.verification
+        with _timed(timings, "retrieve"):
+            passages = self.retriever.retrieve(question)
+        if not passages:
+            return self._abstain(question, timings, "Nothing in the books is about this question.")
+
+        consistency = None
+        if v.mode == "cascade":
+            with _timed(timings, "generate"):
+                draft = self.generate_answers(question, passages, n=1, temperature=0.0)[0]
+            cheap = self.verify(question, draft, passages, timings, cove=False)
+            if _confident(cheap, v.cascade_confidence):
+                return Answer(question, cheap.revised_text, passages, self.model_name, timings, cheap)
+        with _timed(timings, "generate"):
+            samples = self.generate_answers(question, passages, n=v.samples, temperature=v.temperature)
+        with _timed(timings, "vote"):
+            vote = self.voter.vote(samples)
+            consistency = vote.consistency
+        if _says_not_in_books(vote.chosen):
+            return self._abstain(question, timings, "The model found no answer in the passages.", passages)
+        verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=consistency)
+        return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict)
+
+    def check(self, question: str, answer_text: str) -> Answer:
+        """Verify a given answer against the books (no generation of the answer itself)."""
+        timings: dict[str, float] = {}
+        with _timed(timings, "retrieve"):
+            passages = self.retriever.retrieve(question) if question.strip() else []
+        verdict = self.verify(question, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
+        return Answer(question, verdict.revised_text, passages, "(given answer)", timings, verdict)
+
+    def verify(
+        self,
+        question: str,
+        answer: str,
+        passages: list[Passage],
+        timings: dict[str, float],
+        cove: bool = True,
+        consistency: float | None = None,
+        require_passages: bool = True,
+    ) -> AnswerVerdict:
+        if require_passages and not passages:
+            return verdicts.finish([], False, self.config.verification)
+        with _timed(timings, "decompose"):
+            claims = _with_arithmetic(answer, self.decomposer.decompose(answer))
+        if not claims:
+            return verdicts.finish([], True, self.config.verification)
+        with _timed(timings, "verify"):
+            claim_verdicts = self.verify_claims(claims, passages)
+        if cove:
+            with _timed(timings, "cove"):
+                self.chain_of_verification(claim_verdicts)
+        with _timed(timings, "revise"):
+            self.write_corrections(claim_verdicts)
+            result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
+        return result
+
+    # --- the steps ------------------------------------------------------------------------------------------
+    def generate_answers(self, question: str, passages: list[Passage], n: int, temperature: float) -> list[str]:
+        request = GenerationRequest(
+            grounded_messages(question, passages), n=n, temperature=temperature, max_new_tokens=self.config.generation.max_new_tokens
+        )
+        return self.generator.generate([request])[0]
+
+    def verify_claims(self, claims: list[Claim], question_passages: list[Passage]) -> list[ClaimVerdict]:
+        """Each claim against its evidence: the question's passages plus those retrieved for the claim itself.
+        Every (claim, passage) pair of the answer goes to the verifier in one batched call."""
+        from verifiers.arithmetic import check_claim
+
+        v = self.config.verification
+        evidence: list[list[Passage]] = []
+        for claim in claims:
+            own = self.retriever.retrieve(claim.text, top_k=v.evidence_per_claim)
+            merged = {p.chunk_id: p for p in own + question_passages}
+            evidence.append(list(merged.values()))
+        pair_claims = [c.text for c, ps in zip(claims, evidence) for _ in ps]
+        pair_passages = [verdicts.plain_text(p.text) for ps in evidence for p in ps]
+        probs = self.score_pairs(pair_claims, pair_passages)
+        out, row = [], 0
+        for claim, ps in zip(claims, evidence):
+            out.append(verdicts.decide_claim(claim, ps, probs[row : row + len(ps)], check_claim(claim.text), v))
+            row += len(ps)
+        return out
+
+    def chain_of_verification(self, claim_verdicts: list[ClaimVerdict]) -> None:
+        """Factored CoVe: one question per claim, answered from the books without the draft in sight, all
+        questions in one batched generate call; then one verifier call weighs each claim against its
+        independent answer and against the passages its question retrieved."""
+        from verifiers.cove_questions import plan_questions
+
+        v = self.config.verification
+        todo = [cv for cv in claim_verdicts if cv.correction is None]
+        if not todo:
+            return
+        questions = plan_questions([cv.claim.text for cv in todo])
+        contexts = [self.retriever.retrieve(q, top_k=2) for q in questions]
+        requests = [
+            GenerationRequest(grounded_messages(q, ctx), n=1, temperature=0.0, max_new_tokens=v.cove_max_new_tokens)
+            for q, ctx in zip(questions, contexts)
+            if ctx
+        ]
+        generated = iter(a[0] for a in self.generator.generate(requests)) if requests else iter(())
+        answers = [next(generated) if ctx else NOT_IN_BOOKS for ctx in contexts]
+        pair_claims, pair_premises = [], []
+        for cv, q, a, ctx in zip(todo, questions, answers, contexts):
+            pair_claims += [cv.claim.text] * (1 + len(ctx))
+            pair_premises += [f"{q} {a}"] + [verdicts.plain_text(p.text) for p in ctx]
+        probs = self.score_pairs(pair_claims, pair_premises)
+        row = 0
+        for cv, q, a, ctx in zip(todo, questions, answers, contexts):
+            verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v)
+            row += 1 + len(ctx)
+
+    def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
+        """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched.
+        A premise that restates the claim only to refute it ("Some people think … That is not true.")
+        contradicts it, whatever the similarity signals say."""
+        from verifiers.refutation import refutes
+
+        if not claims:
+            return np.zeros((0, 3))
+        scored = self.verifier.predict(claims, premises)
+        probs = np.array([[d["p_supported"], d["p_contradicted"], d["p_unsupported"]] for _, _, d in scored])
+        for i, (claim, premise) in enumerate(zip(claims, premises)):
+            if probs[i, 0] >= 0.3 and refutes(claim, premise):
+                probs[i] = (0.02, 0.95, 0.03)
+        return probs
+
+    def write_corrections(self, claim_verdicts: list[ClaimVerdict]) -> None:
+        """A contradicted claim is replaced by the sentence of its evidence passage closest to it."""
+        for cv in claim_verdicts:
+            if cv.support is not Support.CONTRADICTED or cv.correction or cv.evidence is None:
+                continue
+            sentences = verdicts.passage_sentences(cv.evidence.passage)
+            if not sentences:
+                continue
+            vectors = self.retriever.embedder.embed([cv.claim.text] + sentences)
+            cv.correction = sentences[int(np.argmax(vectors[1:] @ vectors[0]))]
+
+    def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = ()) -> Answer:
+        verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], NOT_IN_BOOKS, why)
+        return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict)
+
+    # --- components -------------------------------------------------------------------------------------------
     @cached_property
     def retriever(self):
         from knowledge_base import library as store
@@ -41,26 +196,48 @@ class Tutor:
         folder = resolve_generator(self.config.generator, self.config.cache_dir)
         return TransformersGenerator(folder, threads=self.config.generation.threads)
 
-    # --- the story ----------------------------------------------------------------------------------------
-    def ask(self, question: str) -> Answer:
-        timings: dict[str, float] = {}
-        with _timed(timings, "retrieve"):
-            passages = self.retriever.retrieve(question)
-        if not passages:
-            return Answer(question, NOT_IN_BOOKS, [], self.model_name, timings)
-        with _timed(timings, "generate"):
-            draft = self.answer_from(question, passages)
-        return Answer(question, draft, passages, self.model_name, timings)
+    @cached_property
+    def verifier(self):
+        from verifiers.claim_verifier import ClaimVerifier
 
-    def answer_from(self, question: str, passages: list[Passage]) -> str:
-        request = GenerationRequest(
-            grounded_messages(question, passages), n=1, temperature=0.0, max_new_tokens=self.config.generation.max_new_tokens
-        )
-        return self.generator.generate([request])[0][0]
+        return ClaimVerifier.load(self.config.cache_dir, nli_model=self.config.verification.nli_model)
+
+    @cached_property
+    def decomposer(self):
+        from verifiers.decompose import ClaimDecomposer
+
+        return ClaimDecomposer()
+
+    @cached_property
+    def voter(self):
+        from verifiers.self_consistency import SelfConsistency
+
+        return SelfConsistency(self.retriever.embedder, self.config.verification.group_similarity)
 
     @property
     def model_name(self) -> str:
         return self.config.generator
+
+
+def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:
+    """Sums like "7 x 8 = 54" have no verb for the parser to find; every one becomes a claim of its own."""
+    from verifiers.arithmetic import find_arithmetic
+
+    extra = [
+        Claim(answer[a.span[0] : a.span[1]].strip(), a.span)
+        for a in find_arithmetic(answer)
+        if not any(c.span[0] <= a.span[0] < c.span[1] for c in claims)
+    ]
+    return sorted(claims + extra, key=lambda c: c.span)
+
+
+def _confident(verdict: AnswerVerdict, threshold: float) -> bool:
+    return verdict.verdict is Verdict.GROUNDED and all(c.score >= threshold for c in verdict.claims)
+
+
+def _says_not_in_books(text: str) -> bool:
+    lowered = text.lower()
+    return not lowered.strip() or "isn't in my books" in lowered or "not in my books" in lowered
 
 
 @contextmanager

@@ -51,6 +51,7 @@ class Retriever:
         if self._bm25 is None:
             import bm25s
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
             self._bm25 = bm25s.BM25()
             self._bm25.index([tokenize(f"{c.section} {c.text}") for c in self.library.chunks], show_progress=False)
         return self._bm25

@@ -1,0 +1,159 @@
+"""The claim verifier: combiner storage, batching, cache keys, and (integration) the trained checkpoint's verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.errors import MissingModelError, StudyBuddyError
+from engine.vocabulary import Support
+from verifiers.claim_verifier import BASE_FEATURES, LABELS, ClaimVerifier, Combiner, checkpoint_key
+
+AMAZON = ("The Amazon River flows east across South America for about 6,400 kilometers and empties into the "
+          "Atlantic Ocean near the equator.")
+LINCOLN = ("Abraham Lincoln, the sixteenth president, delivered the Gettysburg Address in November 1863, "
+           "during the Civil War.")
+
+
+def test_combiner_json_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    n = len(BASE_FEATURES)
+    layers = [(rng.normal(size=(n, 8)), rng.normal(size=8)), (rng.normal(size=(8, 3)), rng.normal(size=3))]
+    c = Combiner(BASE_FEATURES, rng.normal(size=n), np.abs(rng.normal(size=n)) + 0.1, layers, temperature=1.3)
+    c.save(tmp_path / "combiner.json")
+    data = json.loads((tmp_path / "combiner.json").read_text())
+    assert data["labels"] == list(LABELS) and data["features"] == list(BASE_FEATURES)
+    assert data["type"] == "mlp" and data["temperature"] == 1.3
+    back = Combiner.from_json(data)
+    X = rng.normal(size=(5, n))
+    P = back.proba(X)
+    assert P.shape == (5, 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_allclose(P, c.proba(X))
+
+
+def test_cache_key_depends_on_data_and_code(monkeypatch):
+    import verifiers.claim_verifier as cv
+
+    a = checkpoint_key("data-a")
+    assert a == checkpoint_key("data-a")
+    assert a != checkpoint_key("data-b")
+    monkeypatch.setattr(cv, "TRAINING_CODE_VERSION", "another-version")
+    assert a != checkpoint_key("data-a")
+
+
+def test_logistic_combiner_json_is_still_read():
+    n = 3
+    c = Combiner.from_json({"labels": list(LABELS), "features": ["a", "b", "c"], "mean": [0] * n, "scale": [1] * n,
+                            "coef": np.eye(3).tolist(), "intercept": [0, 0, 0]})
+    assert c.proba(np.array([[5.0, 0, 0]])).argmax() == 0
+
+
+def test_missing_checkpoint_without_training_is_a_clear_error(tmp_path, monkeypatch, shared_data):
+    with pytest.raises(MissingModelError) as err:
+        ClaimVerifier.load(tmp_path / "empty-cache", train_if_missing=False)
+    assert "train_verifier" in str(err.value)
+
+
+def test_missing_training_data_is_a_clear_error(tmp_path, monkeypatch):
+    from verifiers.verifier_training import data
+
+    monkeypatch.setattr(data, "repo_root", lambda: tmp_path / "nowhere" / "repo")
+    monkeypatch.delenv("STUDYBUDDY_SHARED_DATA", raising=False)
+    with pytest.raises(StudyBuddyError) as err:
+        data.resolve_data(None)
+    assert "STUDYBUDDY_SHARED_DATA" in str(err.value)
+
+
+# --- with real models ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def untrained_verifier(tmp_path_factory):
+    """The runtime path with an untrained head and a random combiner: enough to test shapes and batching."""
+    pytest.importorskip("torch")
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from engine.models import embedder_path
+    from verifiers.claim_verifier import _SeqClassifier
+
+    try:
+        src = embedder_path("packaged:all-MiniLM-L6-v2")
+    except MissingModelError as err:
+        pytest.skip(str(err))
+    folder = tmp_path_factory.mktemp("ce")
+    torch.manual_seed(0)
+    m = AutoModelForSequenceClassification.from_pretrained(src, num_labels=3, id2label=dict(enumerate(LABELS)),
+                                                           label2id={k: i for i, k in enumerate(LABELS)})
+    m.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(src).save_pretrained(folder)
+    v = ClaimVerifier(None, _SeqClassifier(str(folder)), None)
+    rng = np.random.default_rng(1)
+    n = len(v.feature_names)
+    v.combiner = Combiner(v.feature_names, np.zeros(n), np.ones(n), [(rng.normal(size=(n, 3)), np.zeros(3))])
+    return v
+
+
+@pytest.mark.integration
+def test_predict_shape_and_batching_matches_one_by_one(untrained_verifier):
+    v = untrained_verifier
+    claims = ["The Amazon empties into the Atlantic Ocean.", "The Amazon empties into the Pacific Ocean.",
+              "Thomas Jefferson wrote the Declaration of Independence.", "Lincoln spoke at Gettysburg in 1863."]
+    passages = [AMAZON, AMAZON, LINCOLN, LINCOLN]
+    out = v.predict(claims, passages)
+    assert len(out) == 4
+    for label, p, info in out:
+        assert isinstance(label, Support) and 0.0 <= p <= 1.0
+        assert abs(info["p_supported"] + info["p_contradicted"] + info["p_unsupported"] - 1) < 1e-6
+        assert p == pytest.approx(max(info["p_supported"], info["p_contradicted"], info["p_unsupported"]))
+    one = [v.predict([c], [p])[0] for c, p in zip(claims, passages)]
+    for (l1, p1, i1), (l2, p2, i2) in zip(out, one):
+        assert l1 == l2
+        assert p1 == pytest.approx(p2, abs=1e-4)
+    M = v.score_matrix(claims[:2], [AMAZON, LINCOLN, "Water boils at 100 degrees Celsius at sea level."])
+    assert M.shape == (2, 3, 3)
+    np.testing.assert_allclose(M.sum(axis=2), 1.0, atol=1e-6)
+    np.testing.assert_allclose(M[0, 0], [out[0][2]["p_supported"], out[0][2]["p_contradicted"], out[0][2]["p_unsupported"]], atol=1e-4)
+    assert v.predict([], []) == []
+
+
+@pytest.fixture(scope="module")
+def trained_verifier(shared_data):
+    # trains once (about 15 minutes on 2 cores) if the checkpoint is not cached yet
+    return ClaimVerifier.load(train_if_missing=True)
+
+
+@pytest.mark.integration
+def test_trained_verifier_verdicts(trained_verifier):
+    v = trained_verifier
+    out = v.predict(
+        ["The Amazon empties into the Atlantic Ocean.", "The Amazon empties into the Pacific Ocean.",
+         "Thomas Jefferson wrote the Declaration of Independence."],
+        [AMAZON, AMAZON, LINCOLN],
+    )
+    assert out[0][0] == Support.SUPPORTED, out[0]
+    assert out[1][0] == Support.CONTRADICTED, out[1]
+    assert out[2][0] in (Support.UNSUPPORTED, Support.CONTRADICTED), out[2]
+    assert out[0][2]["p_supported"] > out[1][2]["p_supported"]
+
+
+@pytest.mark.integration
+def test_second_load_reuses_the_checkpoint(trained_verifier):
+    again = ClaimVerifier.load(train_if_missing=False)
+    assert again.folder == trained_verifier.folder
+    meta = json.loads((again.folder / "meta.json").read_text())
+    assert (again.folder / "cross_encoder" / "config.json").exists()
+    assert any(again.folder.joinpath("cross_encoder").glob("*.safetensors"))
+    assert meta["seconds"]["total"] < 30 * 60
+
+
+@pytest.mark.integration
+def test_external_nli_model_plugs_in_by_path(trained_verifier, tmp_path):
+    """Any HF sequence-classification NLI folder can be added; here our own cross-encoder folder stands in."""
+    v = ClaimVerifier.from_folder(trained_verifier.folder, nli_model=str(trained_verifier.folder / "cross_encoder"))
+    assert "nli_entailment" in v.feature_names
+    out = v.predict(["The Amazon empties into the Atlantic Ocean."], [AMAZON])
+    assert out[0][0] == Support.SUPPORTED

@@ -1,0 +1,104 @@
+"""End to end on the bundled sample library with the real models. Fixed draft answers go through `check`
+so the verifiers are exercised deterministically; one test runs the real generator through `ask`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from engine.config import Config
+from engine.pipeline import Tutor
+from engine.prompts import NOT_IN_BOOKS
+from engine.vocabulary import Support, Verdict
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def tutor(sample_home) -> Tutor:
+    return Tutor(Config(home=sample_home))
+
+
+def test_wrong_multiplication_is_corrected(tutor):
+    answer = tutor.check("What is 7 × 8?", "7 × 8 is 54.")
+    assert answer.verdict.verdict is Verdict.CORRECTED
+    assert "56" in answer.text and "54" not in answer.text
+    assert answer.verdict.claims[0].correction == "7 × 8 is 56."
+
+
+def test_lincoln_did_not_write_the_declaration(tutor):
+    answer = tutor.check(
+        "Who was Abraham Lincoln?", "Abraham Lincoln was the 16th president and wrote the Declaration of Independence."
+    )
+    first, second = answer.verdict.claims
+    assert first.support is Support.SUPPORTED and "16th president" in first.evidence.passage.text
+    assert second.support in (Support.CONTRADICTED, Support.UNSUPPORTED)
+    assert answer.verdict.verdict in (Verdict.CORRECTED, Verdict.FLAGGED)
+    assert "Jefferson" in second.evidence.passage.text
+    assert second.cove_question and "Declaration" in second.cove_question
+
+
+def test_amazon_two_claims_second_corrected_to_atlantic(tutor):
+    answer = tutor.check("Where does the Amazon River flow?", "The Amazon flows through Brazil and empties into the Pacific Ocean.")
+    brazil, ocean = answer.verdict.claims
+    assert brazil.claim.text == "The Amazon flows through Brazil." and brazil.support is Support.SUPPORTED
+    assert ocean.support is Support.CONTRADICTED and "Atlantic" in ocean.correction
+    assert answer.verdict.verdict is Verdict.CORRECTED and "Atlantic" in answer.text
+
+
+def test_question_not_in_the_books_abstains(tutor):
+    answer = tutor.check("What is the capital of Australia?", "The capital of Australia is Canberra.")
+    assert answer.verdict.verdict is Verdict.ABSTAINED and answer.text == NOT_IN_BOOKS
+
+
+def test_correct_answer_about_rain_is_grounded_with_citations(tutor):
+    answer = tutor.check("What causes rain?", "Rain happens when tiny water droplets in a cloud join together and become too heavy to float.")
+    assert answer.verdict.verdict is Verdict.GROUNDED
+    claim = answer.verdict.claims[0]
+    assert claim.support is Support.SUPPORTED and "Rain" in claim.evidence.passage.section + claim.evidence.passage.text
+    payload = answer.to_json()
+    assert payload["verdict"] == "grounded" and payload["citations"]
+    assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction"}
+
+
+def test_real_generator_answers_and_is_verified_before_returning(tutor):
+    answer = tutor.ask("When did World War II end?")
+    assert answer.verdict is not None  # nothing unverified is ever returned
+    assert set(answer.timings) >= {"retrieve", "generate", "vote", "decompose", "verify"}
+    assert answer.verdict.verdict in set(Verdict)
+    if answer.verdict.verdict is not Verdict.ABSTAINED:
+        assert all(c.evidence is not None for c in answer.verdict.claims if c.support is Support.SUPPORTED)
+        assert answer.passages and any("World War II" in p.section for p in answer.passages)
+
+
+def _cli(home, *args):
+    env = {**os.environ, "STUDYBUDDY_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_cli_ask_json_contract(sample_home):
+    done = _cli(sample_home, "ask", "When did World War II end?", "--library", "sample", "--json")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert {"question", "answer", "citations", "timings", "model", "verdict", "confidence", "revised_answer", "claims"} <= set(payload)
+    assert payload["model"] and isinstance(payload["timings"], dict)
+    for citation in payload["citations"]:
+        assert set(citation) == {"book", "section", "doc_id", "text", "score"}
+
+
+def test_cli_check_explain_prints_the_claim_table(sample_home):
+    done = _cli(sample_home, "check", "7 × 8 is 54.", "--question", "What is 7 × 8?", "--explain")
+    assert done.returncode == 0, done.stderr
+    assert "7 × 8 is 56." in done.stdout and "Claim by claim" in done.stdout and "revision: 7 × 8 is 56." in done.stdout
+
+
+def test_cli_unknown_library_is_a_message_not_a_traceback(sample_home):
+    done = _cli(sample_home, "ask", "What causes rain?", "--library", "nosuch")
+    assert done.returncode == 1
+    assert "no library called 'nosuch'" in done.stderr and "sample" in done.stderr and "studybuddy ingest" in done.stderr
+    assert "Traceback" not in done.stderr

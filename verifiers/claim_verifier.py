@@ -1,0 +1,366 @@
+"""The claim verifier: does a textbook passage support a claim, contradict it, or say nothing about it?
+
+Four signals, combined by a small calibrated classifier (multinomial logistic regression):
+  * the bi-encoder cosine between claim and passage (the packaged MiniLM; strong on paraphrase and topic),
+  * a cross-encoder fine-tuned from the same MiniLM weights on SciTail and synthetic minimal-edit pairs
+    (``scripts/train_verifier``; sees word-level detail the bi-encoder cannot),
+  * explicit mismatch checks (numbers, units, dates, named entities, negation, opposites, word order),
+  * optionally any Hugging Face NLI cross-encoder (``nli_model``), whose probabilities become extra features.
+
+Trained parts live in one checkpoint folder in the cache:
+    <cache>/claim_verifier/<key>/cross_encoder/   (HF config + safetensors + tokenizer)
+    <cache>/claim_verifier/<key>/combiner.json    (feature names, scaling and weights: no pickle)
+    <cache>/claim_verifier/<key>/meta.json        (what it was trained on, how long it took)
+The key hashes the training data, the training code version and the base model, so a change to any of them
+trains a new checkpoint, and an unchanged setup loads the existing one.
+
+Inference is batched: every distinct text is embedded and parsed once, and all pairs go through the
+cross-encoder in length-sorted batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from engine.config import default_cache
+from engine.errors import MissingModelError, StudyBuddyError
+from engine.models import PACKAGED_EMBEDDER, embedder_path, load_embedder
+from engine.vocabulary import Support
+from verifiers import mismatch
+from verifiers.verifier_training import TRAINING_CODE_VERSION
+
+log = logging.getLogger(__name__)
+
+LABELS = ("supported", "contradicted", "unsupported")
+BASE_MODEL = PACKAGED_EMBEDDER
+CE_FEATURES = ("ce_supported", "ce_contradicted", "ce_unsupported")
+EXT_FEATURES = ("nli_entailment", "nli_contradiction", "nli_neutral")
+BASE_FEATURES = ("cosine",) + CE_FEATURES + mismatch.FEATURE_NAMES
+FOCUS_WORDS = 110  # passages longer than this are narrowed to the sentences that match the claim best
+
+
+def _threads() -> None:
+    import torch
+
+    # Measured on the 2-core build machine while other work ran beside it: 2 threads gave 2.5 training pairs/s,
+    # 1 thread 17.8 (threads that wait for a busy core stall every step). So one thread unless told otherwise.
+    n = int(os.environ.get("STUDYBUDDY_THREADS", "0") or 0) or 1
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+def checkpoint_key(data_fingerprint: str, base_model: str = BASE_MODEL) -> str:
+    h = hashlib.sha256()
+    h.update(data_fingerprint.encode())
+    h.update(TRAINING_CODE_VERSION.encode())
+    h.update(base_model.encode())
+    try:
+        cfg = Path(embedder_path(base_model)) / "config.json"
+        if cfg.exists():
+            h.update(cfg.read_bytes())
+    except MissingModelError:
+        pass
+    return h.hexdigest()[:16]
+
+
+def checkpoint_root(cache_dir: Path | None) -> Path:
+    return Path(cache_dir or default_cache()) / "claim_verifier"
+
+
+class Combiner:
+    """A small calibrated classifier over standardised features, stored as JSON (no pickle).
+
+    ``layers``: [(W, b), ...]; ReLU between layers, softmax (with a fitted temperature) at the end. One layer is
+    multinomial logistic regression; the trained verifier uses one hidden layer of 32 units (chosen by 5-fold
+    cross-validation on the combiner's training split: it captures interactions such as "a mismatch flag
+    matters when the passage is on topic", which a linear model cannot).
+    """
+
+    def __init__(self, features: Sequence[str], mean, scale, layers: Sequence[tuple], temperature: float = 1.0):
+        self.features = list(features)
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self.layers = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in layers]
+        self.temperature = float(temperature)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        h = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+        for k, (W, b) in enumerate(self.layers):
+            h = h @ W + b
+            if k < len(self.layers) - 1:
+                h = np.maximum(h, 0.0)
+        return h
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        z = self.logits(X) / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def to_json(self) -> dict:
+        return {"type": "mlp" if len(self.layers) > 1 else "multinomial_logistic_regression", "labels": list(LABELS),
+                "features": self.features, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "layers": [{"W": W.tolist(), "b": b.tolist()} for W, b in self.layers], "activation": "relu",
+                "temperature": self.temperature}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Combiner":
+        if d.get("labels") != list(LABELS):
+            raise StudyBuddyError("The claim verifier's combiner file has unexpected labels.", "Retrain with `scripts/train_verifier`.")
+        if "layers" in d:
+            layers = [(lay["W"], lay["b"]) for lay in d["layers"]]
+        else:  # coef (3, n) / intercept (3)
+            layers = [(np.asarray(d["coef"]).T, d["intercept"])]
+        return cls(d["features"], d["mean"], d["scale"], layers, d.get("temperature", 1.0))
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json()))
+        os.replace(tmp, path)
+
+
+class _SeqClassifier:
+    """A Hugging Face sequence-classification model used as an NLI cross-encoder (ours or an external one)."""
+
+    def __init__(self, path: str, max_length: int = 256, batch_size: int = 64):
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        _threads()
+        local = Path(path).expanduser()
+        src = str(local) if local.exists() else path
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(src)
+            self.model = AutoModelForSequenceClassification.from_pretrained(src)
+        except (OSError, ValueError) as err:
+            raise MissingModelError(f"Could not load the NLI cross-encoder '{path}': {err}",
+                                    "Give a local model folder, or a hub id already in the local Hugging Face cache.") from err
+        self.model.eval()
+        self.name = path
+        self.max_length = max_length
+        self.batch_size = batch_size
+        id2label = {int(k): str(v).lower() for k, v in self.model.config.id2label.items()}
+        self.order = []  # model output index for entailment/supported, contradiction, neutral/unsupported
+        for want in (("entail", "support"), ("contradict",), ("neutral", "unsupport", "not_entail")):
+            idx = next((i for i, lab in id2label.items() if any(w in lab for w in want)), None)
+            self.order.append(idx)
+        if None in self.order[:1] or (self.order[1] is None and self.order[2] is None):
+            if len(id2label) == 3:
+                log.warning("NLI model %s has unnamed labels %s; assuming [contradiction, entailment, neutral]", path, id2label)
+                self.order = [1, 0, 2]
+            else:
+                raise StudyBuddyError(f"Cannot tell the labels of the NLI model '{path}' ({id2label}).",
+                                      "Use a model whose config names entailment / contradiction / neutral labels.")
+
+    def probs(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
+        """(n, 3) probabilities [supported, contradicted, unsupported]; batched, length-sorted."""
+        import torch
+
+        n = len(premises)
+        out = np.zeros((n, 3), dtype=np.float64)
+        if n == 0:
+            return out
+        lengths = [len(p) + len(h) for p, h in zip(premises, hypotheses)]
+        order = np.argsort(lengths)
+        with torch.inference_mode():
+            for s in range(0, n, self.batch_size):
+                idx = order[s:s + self.batch_size]
+                enc = self.tokenizer([premises[i] for i in idx], [hypotheses[i] for i in idx], truncation="only_first",
+                                     max_length=self.max_length, padding=True, return_tensors="pt")
+                logits = self.model(**enc).logits.float()
+                p = torch.softmax(logits, dim=-1).numpy()
+                for col, j in enumerate(self.order):
+                    if j is not None:
+                        out[idx, col] = p[:, j]
+                if self.order[1] is None:  # two-way model: "not entailed" split evenly
+                    out[idx, 1] = out[idx, 2] = (1 - out[idx, 0]) / 2
+                elif self.order[2] is None:
+                    out[idx, 2] = 1 - out[idx, 0] - out[idx, 1]
+        return out
+
+
+def _log_probs(p: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(p, 1e-4, 1.0))
+
+
+class ClaimVerifier:
+    def __init__(self, folder: Path | None, cross_encoder: _SeqClassifier | None, combiner: Combiner | None,
+                 embedder_name: str = BASE_MODEL, nli: _SeqClassifier | None = None, nli_mode: str = "add",
+                 fast_spacy: bool = True):
+        self.folder = folder
+        self.cross_encoder = cross_encoder
+        self.combiner = combiner
+        self.embedder = load_embedder(embedder_name)
+        self.nli = nli
+        self.nli_mode = nli_mode
+        self.docs = mismatch.DocCache(fast=fast_spacy)
+        self.batch_size = 64
+
+    # ---- loading ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, cache_dir: Path | None = None, nli_model: str | None = None, train_if_missing: bool = True,
+             data: str | Path | None = None, nli_mode: str = "add") -> "ClaimVerifier":
+        """Load the trained verifier from the cache, training it first (once) if it is missing.
+
+        ``nli_model``: path or hub id of a Hugging Face NLI cross-encoder. ``nli_mode="add"`` uses its
+        probabilities as extra features (a combiner for it is fitted once, on the training split, and stored
+        beside the checkpoint); ``"replace"`` uses it instead of the MiniLM cross-encoder.
+        """
+        from verifiers.verifier_training.data import data_fingerprint, resolve_data
+
+        root = checkpoint_root(cache_dir)
+        folder = None
+        try:
+            paths = resolve_data(data)
+            folder = root / checkpoint_key(data_fingerprint(paths))
+        except StudyBuddyError as err:
+            paths = None
+            # no training data here: use the newest complete checkpoint already in the cache, if any
+            found = sorted((p for p in root.glob("*") if (p / "meta.json").exists()), key=lambda p: p.stat().st_mtime)
+            if found:
+                folder = found[-1]
+                log.info("training data not found (%s); using cached checkpoint %s", err.problem, folder)
+            elif not train_if_missing:
+                raise MissingModelError("The claim verifier has not been trained yet, and its training data is not here.",
+                                        "Run `scripts/train_verifier` (or `make setup`) on a machine with ../shared/data.") from err
+            else:
+                raise
+        if not (folder / "meta.json").exists():
+            if not train_if_missing:
+                raise MissingModelError(f"The claim verifier checkpoint {folder} is missing.",
+                                        "Run `scripts/train_verifier` (or `make setup`) to train it (about 15 minutes on 2 cores).")
+            log.info("claim verifier checkpoint %s not found: training it now (once)", folder)
+            cls.train(Path(cache_dir or default_cache()), data=data)
+        return cls.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, data=data)
+
+    @classmethod
+    def from_folder(cls, folder: Path, nli_model: str | None = None, nli_mode: str = "add", data=None) -> "ClaimVerifier":
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        ce = None
+        if not (nli_model and nli_mode == "replace"):
+            ce = _SeqClassifier(str(folder / "cross_encoder"), max_length=meta.get("max_length_infer", 256))
+        combiner = Combiner.from_json(json.loads((folder / "combiner.json").read_text()))
+        nli = _SeqClassifier(nli_model) if nli_model else None
+        v = cls(folder, ce, combiner, meta.get("embedder", BASE_MODEL), nli, nli_mode,
+                fast_spacy=meta.get("spacy_pipeline", "full") == "fast")
+        if nli is not None:
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{nli_mode}-{nli_model}")[-80:]
+            path = folder / f"combiner-{slug}.json"
+            if path.exists():
+                v.combiner = Combiner.from_json(json.loads(path.read_text()))
+            else:
+                from verifiers.verifier_training.train import fit_combiner_for
+
+                v.combiner = fit_combiner_for(v, data=data)
+                v.combiner.save(path)
+        return v
+
+    @staticmethod
+    def train(cache_dir: Path, data: str | Path | None = None, **kwargs) -> Path:
+        """Train the cross-encoder and the combiner; returns the checkpoint folder (see verifier_training.train)."""
+        from verifiers.verifier_training.train import train_checkpoint
+
+        return train_checkpoint(Path(cache_dir), data=data, **kwargs)
+
+    # ---- features -----------------------------------------------------------------------------------------
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = ["cosine"]
+        if self.cross_encoder is not None:
+            names += CE_FEATURES
+        if self.nli is not None:
+            names += EXT_FEATURES
+        return names + list(mismatch.FEATURE_NAMES)
+
+    def _focus(self, claim_doc, passage_doc) -> str:
+        """The passage itself, or (if long) the run of up to three sentences that covers the claim best."""
+        if len(passage_doc) <= FOCUS_WORDS * 1.3:
+            return passage_doc.text
+        sents = list(passage_doc.sents)
+        lem = [mismatch.content_lemmas(s) for s in sents]
+        i, j, _ = mismatch.best_window(mismatch.content_lemmas(claim_doc), lem, max_sents=3)
+        return " ".join(s.text.strip() for s in sents[i:max(j, i + 1)])
+
+    def features(self, claims: Sequence[str], passages: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Feature matrix (n, n_features) for claims[i] vs passages[i], computed in batches."""
+        _threads()
+        claims, passages = [c.strip() for c in claims], [p.strip() for p in passages]
+        n = len(claims)
+        if len(self.docs._docs) > 20000:
+            self.docs.clear()
+        self.docs.parse(claims + passages)
+        # 1. bi-encoder: each distinct text embedded once
+        uniq = list(dict.fromkeys(claims + passages))
+        emb = self.embedder.encode(uniq, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=False)
+        pos = {t: i for i, t in enumerate(uniq)}
+        ci = np.array([pos[c] for c in claims], dtype=int)
+        pi = np.array([pos[p] for p in passages], dtype=int)
+        cos = np.einsum("ij,ij->i", emb[ci], emb[pi]) if n else np.zeros(0)
+        # 2. cross-encoder(s) on the focused passage
+        focused = [self._focus(self.docs[c], self.docs[p]) for c, p in zip(claims, passages)]
+        parts = {"cosine": cos[:, None]}
+        if self.cross_encoder is not None:
+            parts["ce"] = _log_probs(self.cross_encoder.probs(focused, claims))
+        if self.nli is not None:
+            parts["nli"] = _log_probs(self.nli.probs(focused, claims))
+        # 3. explicit checks
+        mm = np.array([mismatch.feature_vector(mismatch.check_pair(self.docs[c], self.docs[p])) for c, p in zip(claims, passages)],
+                      dtype=np.float64).reshape(n, len(mismatch.FEATURE_NAMES))
+        cols = [parts["cosine"]] + ([parts["ce"]] if "ce" in parts else []) + ([parts["nli"]] if "nli" in parts else []) + [mm]
+        return np.hstack(cols), parts
+
+    # ---- scoring --------------------------------------------------------------------------------------------
+
+    def _probs(self, claims: Sequence[str], passages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        X, parts = self.features(claims, passages)
+        if self.combiner is None:
+            raise StudyBuddyError("The claim verifier has no combiner.", "Retrain with `scripts/train_verifier`.")
+        if self.combiner.features != self.feature_names:
+            if self.nli is not None and "nli" in parts and self.cross_encoder is not None:
+                # a combiner without the external model: average its output with the external model's probabilities
+                base = [i for i, f in enumerate(self.feature_names) if f not in EXT_FEATURES]
+                P = 0.5 * self.combiner.proba(X[:, base]) + 0.5 * np.exp(parts["nli"])
+                return P / P.sum(axis=1, keepdims=True), X
+            raise StudyBuddyError("The claim verifier's combiner does not match its features.", "Retrain with `scripts/train_verifier`.")
+        return self.combiner.proba(X), X
+
+    def predict(self, claims: list[str], passages: list[str]) -> list[tuple[Support, float, dict]]:
+        """claims[i] vs passages[i] -> (label, probability of that label, details) for every pair, in batches."""
+        if len(claims) != len(passages):
+            raise ValueError("predict() takes as many passages as claims (pairwise); use score_matrix() for all pairs")
+        if not claims:
+            return []
+        P, X = self._probs(claims, passages)
+        out = []
+        names = self.feature_names
+        for k in range(len(claims)):
+            j = int(np.argmax(P[k]))
+            info = {"p_supported": float(P[k, 0]), "p_contradicted": float(P[k, 1]), "p_unsupported": float(P[k, 2])}
+            for name, val in zip(names, X[k]):
+                info[name] = float(math.exp(val)) if name in CE_FEATURES + EXT_FEATURES else float(val)
+            info["mismatches"] = [f for f in ("num_conflict", "date_conflict", "unit_conflict", "ent_conflict", "neg_mismatch", "antonym")
+                                  if info.get(f, 0) > 0]
+            out.append((Support(LABELS[j]), float(P[k, j]), info))
+        return out
+
+    def score_matrix(self, claims: list[str], passages: list[str]) -> np.ndarray:
+        """(len(claims), len(passages), 3) probabilities [supported, contradicted, unsupported] for every pair."""
+        nc, np_ = len(claims), len(passages)
+        if nc == 0 or np_ == 0:
+            return np.zeros((nc, np_, 3))
+        cc = [c for c in claims for _ in range(np_)]
+        pp = [p for _ in range(nc) for p in passages]
+        P, _ = self._probs(cc, pp)
+        return P.reshape(nc, np_, 3)

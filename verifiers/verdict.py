@@ -1,0 +1,161 @@
+"""From per-passage probabilities to per-claim verdicts, then to the revised answer and its overall verdict.
+
+The books are the truth here: a claim that may be true in general but is not backed by an approved passage is
+unsupported. A contradicted claim is replaced by what its evidence says; unsupported claims are flagged or
+dropped by policy; when nothing supported is left, the tutor abstains.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from engine.config import VerificationConfig
+from engine.prompts import NOT_IN_BOOKS
+from engine.vocabulary import AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
+from verifiers.arithmetic import ArithmeticClaim
+
+MARKDOWN_NOISE = re.compile(r"(^|\s)(#{1,6}|[-*•]|\d+\.)\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def decide_claim(
+    claim: Claim,
+    passages: list[Passage],
+    probs: np.ndarray,
+    arithmetic: ArithmeticClaim | None,
+    config: VerificationConfig,
+) -> ClaimVerdict:
+    """probs: (len(passages), 3) = [supported, contradicted, unsupported] for this claim against each passage."""
+    if arithmetic is not None and arithmetic.correct is not None:
+        if arithmetic.correct:
+            return ClaimVerdict(claim, Support.SUPPORTED, 1.0, _evidence(passages, probs, 0))
+        return ClaimVerdict(
+            claim, Support.CONTRADICTED, 1.0, _evidence(passages, probs, 0), correction=_sentence(arithmetic.corrected_text)
+        )
+    if not passages:
+        return ClaimVerdict(claim, Support.UNSUPPORTED, 0.0)
+    best_support = int(np.argmax(probs[:, 0]))
+    best_contra = int(np.argmax(probs[:, 1]))
+    p_support, p_contra = float(probs[best_support, 0]), float(probs[best_contra, 1])
+    # One approved passage that backs the claim outweighs another that seems to disagree: passages on
+    # neighbouring topics often "conflict" on a detail they are not about.
+    if p_support >= config.support_threshold:
+        return ClaimVerdict(claim, Support.SUPPORTED, p_support, _evidence(passages, probs, best_support))
+    if p_contra >= config.contradiction_threshold:
+        return ClaimVerdict(claim, Support.CONTRADICTED, p_contra, _evidence(passages, probs, best_contra))
+    return ClaimVerdict(claim, Support.UNSUPPORTED, p_support, _evidence(passages, probs, best_support))
+
+
+def _evidence(passages: list[Passage], probs: np.ndarray, i: int) -> Evidence | None:
+    if not passages:
+        return None
+    return Evidence(passages[i], float(probs[i, 0]), float(probs[i, 1]), float(probs[i, 2]))
+
+
+def plain_text(text: str) -> str:
+    """Passage text without Markdown heading and list markers, as the verifier should read it."""
+    return " ".join(MARKDOWN_NOISE.sub(" ", text).split())
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    text = MARKDOWN_NOISE.sub(" ", passage.text)
+    return [s.strip() for s in SENTENCE_END.split(text) if len(s.split()) >= 3]
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split()).strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def apply_cove(
+    verdict: ClaimVerdict,
+    question: str,
+    answer: str,
+    answer_probs: np.ndarray,
+    passages: list[Passage],
+    passage_probs: np.ndarray,
+    config: VerificationConfig,
+) -> None:
+    """Factored CoVe. The independent answer (given with its question) is weighed against the claim; the
+    passages retrieved for the verification question are new evidence. Disagreement on a claim the first
+    evidence did not firmly back marks it for revision: contradicted where a passage contradicts it,
+    otherwise unconfirmed. Agreement never overrules the books: only a passage can make a claim supported."""
+    verdict.cove_question, verdict.cove_answer = question, answer
+    p_agree, p_disagree = float(answer_probs[0]), float(answer_probs[1])
+    if verdict.support is Support.UNSUPPORTED and len(passages):
+        best = int(np.argmax(passage_probs[:, 0]))
+        if passage_probs[best, 0] >= config.support_threshold:
+            verdict.support, verdict.score = Support.SUPPORTED, float(passage_probs[best, 0])
+            verdict.evidence = _evidence(passages, passage_probs, best)
+            return
+    # The books outweigh the small generator: a claim a passage backs is never overruled by its answer.
+    firmly_backed = verdict.support is Support.SUPPORTED and verdict.score >= config.support_threshold
+    disagrees = p_disagree >= config.contradiction_threshold and p_disagree > p_agree
+    if not disagrees or firmly_backed or verdict.support is Support.CONTRADICTED:
+        return
+    if len(passages):
+        worst = int(np.argmax(passage_probs[:, 1]))
+        if passage_probs[worst, 1] >= config.contradiction_threshold:
+            verdict.support, verdict.score = Support.CONTRADICTED, float(passage_probs[worst, 1])
+            verdict.evidence = _evidence(passages, passage_probs, worst)
+            return
+    verdict.support = Support.UNSUPPORTED
+    verdict.score = min(verdict.score, 1.0 - p_disagree)
+
+
+def finish(
+    claims: list[ClaimVerdict], had_passages: bool, config: VerificationConfig, consistency: float | None = None
+) -> AnswerVerdict:
+    """Revise the answer from the claim verdicts and decide what the student is shown."""
+    if not had_passages:
+        return AnswerVerdict(Verdict.ABSTAINED, 1.0, claims, NOT_IN_BOOKS, "Nothing in the books is about this question.")
+    if not claims:
+        return AnswerVerdict(Verdict.ABSTAINED, 0.5, claims, NOT_IN_BOOKS, "The answer made no factual claim that could be checked.")
+    kept: list[str] = []
+    supported = corrected = flagged = dropped = 0
+    for verdict in claims:
+        if verdict.support is Support.SUPPORTED:
+            kept.append(verdict.claim.text)
+            supported += 1
+        elif verdict.support is Support.CONTRADICTED and verdict.correction:
+            kept.append(verdict.correction)
+            corrected += 1
+        elif config.unsupported_policy == "flag" and verdict.support is Support.UNSUPPORTED and verdict.score >= config.flag_floor:
+            kept.append(verdict.claim.text)
+            flagged += 1
+        else:
+            dropped += 1
+    scores = [v.score for v in claims]
+    confidence = float(np.mean(scores)) * (consistency if consistency is not None else 1.0)
+    if supported + corrected == 0:
+        why = "None of the answer's claims is backed by the books."
+        return AnswerVerdict(Verdict.ABSTAINED, confidence, claims, NOT_IN_BOOKS, why)
+    revised = " ".join(_dedupe(kept))
+    parts = [f"{supported} claim(s) backed by the books"]
+    if corrected:
+        parts.append(f"{corrected} corrected from the books")
+    if flagged:
+        parts.append(f"{flagged} could not be confirmed")
+    if dropped:
+        parts.append(f"{dropped} left out")
+    why = "; ".join(parts) + "."
+    if flagged:
+        return AnswerVerdict(Verdict.FLAGGED, confidence, claims, revised, why)
+    if corrected or dropped:
+        return AnswerVerdict(Verdict.CORRECTED, confidence, claims, revised, why)
+    return AnswerVerdict(Verdict.GROUNDED, confidence, claims, revised, why)
+
+
+def _dedupe(sentences: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        key = s.lower().strip(" .")
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
