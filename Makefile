@@ -8,10 +8,19 @@ PIP := $(PY) -m pip
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast clean-venv
+.PHONY: setup browser run test test-fast clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) browser
 	@$(VENV)/bin/studybuddy prepare
+
+# Debian's headless Chromium (and an emoji font, so the badges draw) for the real-browser test; without root
+# or apt the test is skipped and says why.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji) >/dev/null 2>&1 \
+	      || echo "note: could not install chromium chromium-driver; the browser test will be skipped"; \
+	  else echo "note: install chromium chromium-driver fonts-noto-color-emoji for the browser test (it is skipped without them)"; fi; fi
 
 # torch first, pinned, so nothing can pull a CUDA build; then everything else held by constraints.txt.
 $(STAMP): pyproject.toml constraints.txt

@@ -49,7 +49,7 @@ class GenerationConfig:
 class VerificationConfig:
     mode: str = "always"  # always: vote and CoVe on every answer | cascade: only when the cheap checks are unsure
     samples: int = 5  # self-consistency: answers drawn in one batched call
-    temperature: float = 0.7
+    temperature: float = 0.4  # low: a 135M model's samples at 0.7 are mostly noise, not alternative answers
     group_similarity: float = 0.8  # answers this similar (cosine) say the same thing
     support_threshold: float = 0.5  # p(supported) at which a claim counts as backed by a passage
     contradiction_threshold: float = 0.5

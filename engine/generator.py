@@ -74,7 +74,15 @@ class TransformersGenerator:
         prompts = [self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in conversations]
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         sampling = temperature > 0
-        kwargs = dict(max_new_tokens=max_new, pad_token_id=self.tokenizer.pad_token_id, num_return_sequences=n)
+        # A tutor's answer is a sentence or two: a blank line ends it, so no sample rambles on to the token limit
+        # (a batch lasts as long as its longest member).
+        kwargs = dict(
+            max_new_tokens=max_new,
+            pad_token_id=self.tokenizer.pad_token_id,
+            num_return_sequences=n,
+            stop_strings=["\n\n"],
+            tokenizer=self.tokenizer,
+        )
         if sampling:
             kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
             if self.seed is not None:

@@ -1,10 +1,12 @@
-"""StudyBuddy's student page: ask a question, get an answer from the books with the passages it came from.
+"""StudyBuddy's Streamlit app. The student page is the default; `?staff` in the address opens the staff pages
+(behind a passcode), so a child's page never shows a staff control.
 
-No tutoring logic lives here: the page calls the engine's Tutor and shows what it returns.
+Run with `make run` (or `streamlit run ui/app.py`). No tutoring logic lives in ui/: the pages call the engine.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -12,56 +14,29 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.config import Config  # noqa: E402
 from engine.errors import StudyBuddyError  # noqa: E402
-from engine.pipeline import Tutor  # noqa: E402
+from ui import services, staff, student  # noqa: E402
 
-MAX_QUESTION_CHARS = 2000
-
-st.set_page_config(page_title="StudyBuddy", page_icon="📚", layout="centered")
+log = logging.getLogger("studybuddy.ui")
 
 
-@st.cache_resource(show_spinner=False)
-def get_tutor() -> Tutor:
-    return Tutor(Config.load())
+def main() -> None:
+    st.set_page_config(page_title="StudyBuddy", page_icon="📚", layout="centered")
+    st.set_option("client.toolbarMode", "minimal")  # no developer menu on a child's screen
+    st.set_option("client.showErrorDetails", "none")  # and never a traceback, whatever slips past the pages
+    try:
+        config = services.load_config()
+    except StudyBuddyError as err:
+        st.error(f"StudyBuddy cannot start: {err.problem} {err.fix}".strip())
+        return
+    wants_staff = "staff" in st.query_params
+    try:
+        (staff.render if wants_staff else student.render)(config)
+    except StudyBuddyError as err:
+        st.warning(f"Sorry, something went wrong: {err.problem} {err.fix}".strip())
+    except Exception:  # the last safety net: a friendly line, the details in the server log
+        log.exception("a page failed")
+        st.warning("Oops! Something went wrong on this page. Please reload it, or tell your teacher.")
 
 
-def show_answer(answer: dict) -> None:
-    st.markdown(f"### {answer['answer']}")
-    for number, citation in enumerate(answer.get("citations", []), start=1):
-        with st.expander(f"📖 [{number}] {citation['book']} — {citation['section']}"):
-            st.write(citation["text"])
-
-
-st.title("📚 StudyBuddy")
-st.caption("Ask me about the things in your school books!")
-
-if "history" not in st.session_state:
-    st.session_state.history = []
-
-for turn in st.session_state.history:
-    with st.chat_message("user"):
-        st.write(turn["question"])
-    with st.chat_message("assistant"):
-        show_answer(turn)
-
-question = st.chat_input("Type your question here")
-if question is not None:
-    question = question.strip()
-    if not question:
-        st.info("Type a question first, then press Enter.")
-    elif len(question) > MAX_QUESTION_CHARS:
-        st.info(f"That is a very long message! Please ask a shorter question (up to {MAX_QUESTION_CHARS} letters).")
-    else:
-        with st.chat_message("user"):
-            st.write(question)
-        with st.chat_message("assistant"):
-            try:
-                with st.status("Looking in your books…", expanded=False) as status:
-                    answer = get_tutor().ask(question).to_json()
-                    status.update(label="Done!", state="complete")
-            except StudyBuddyError as err:
-                st.warning(f"Sorry, something is not set up right: {err.problem} {err.fix}")
-            else:
-                show_answer(answer)
-                st.session_state.history.append(answer)
+main()

@@ -48,13 +48,16 @@ BASE_FEATURES = ("cosine",) + CE_FEATURES + mismatch.FEATURE_NAMES
 FOCUS_WORDS = 110  # passages longer than this are narrowed to the sentences that match the claim best
 
 
-def _threads() -> None:
+def _threads(default: int | None = None) -> None:
+    """Set torch's thread count from STUDYBUDDY_THREADS, else to `default`; None leaves it alone.
+
+    Training passes default=1: measured on the 2-core build machine while other work ran beside it, 2 threads gave
+    2.5 training pairs/s and 1 thread 17.8 (threads that wait for a busy core stall every step). Inference leaves
+    the count alone, since the generator shares the process and wants every core it has."""
     import torch
 
-    # Measured on the 2-core build machine while other work ran beside it: 2 threads gave 2.5 training pairs/s,
-    # 1 thread 17.8 (threads that wait for a busy core stall every step). So one thread unless told otherwise.
-    n = int(os.environ.get("STUDYBUDDY_THREADS", "0") or 0) or 1
-    if torch.get_num_threads() != n:
+    n = int(os.environ.get("STUDYBUDDY_THREADS", "0") or 0) or default
+    if n and torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
 

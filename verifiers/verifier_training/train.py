@@ -43,7 +43,7 @@ def train_cross_encoder(pairs: list[Pair], out_dir: Path, base_model: str, epoch
 
     from verifiers.claim_verifier import FOCUS_WORDS, _threads
 
-    _threads()
+    _threads(default=1)
     _seed(seed)
     src = embedder_path(base_model)
     tok = AutoTokenizer.from_pretrained(src)
