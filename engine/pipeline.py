@@ -189,7 +189,7 @@ class Tutor:
         if self.config.library == "sample":
             ensure_sample_library(self.config)
         data = store.load(self.config.libraries_dir, self.config.library)
-        return Retriever(data, Embedder(self.config.embedder), self.config.retrieval)
+        return Retriever(data, Embedder(self.config.embedder, precision=self.config.embedder_precision), self.config.retrieval)
 
     @cached_property
     def generator(self) -> TransformersGenerator:

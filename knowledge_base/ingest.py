@@ -141,7 +141,7 @@ def ingest(
             "checksum": doc.checksum,
             "chunks": len(pieces),
         }
-    embedder = Embedder(config.embedder)
+    embedder = Embedder(config.embedder, precision=config.embedder_precision)
     log.info("embedding %d passages from %d documents", len(new_chunks), len(fresh))
     new_vectors = embedder.embed([c.text for c in new_chunks], progress=progress)
     report.chunks_embedded = len(new_chunks)
@@ -221,7 +221,13 @@ def _manifest(config, library, embedder, documents, files, chunks, old_manifest)
     return {
         "format": store.FORMAT_VERSION,
         "library": library,
-        "embedder": {"name": config.embedder, "path": embedder.path, "dimension": embedder.dimension, "normalized": True},
+        "embedder": {
+            "name": config.embedder,
+            "path": embedder.path,
+            "dimension": embedder.dimension,
+            "normalized": True,
+            "precision": config.embedder_precision,
+        },
         "chunking": asdict(config.chunking),
         "index_type": config.retrieval.index_type,
         "created": old_manifest["created"] if old_manifest else now,
