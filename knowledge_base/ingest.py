@@ -61,8 +61,13 @@ def ingest(
     remove_books: list[str] = (),
     progress: bool = False,
 ) -> IngestReport:
-    start = time.perf_counter()
     store.check_name(library)
+    with store.writer_lock(config.libraries_dir, library):
+        return _ingest(config, paths, library, book, remove_books, progress)
+
+
+def _ingest(config, paths, library, book, remove_books, progress) -> IngestReport:
+    start = time.perf_counter()
     report = IngestReport(library=library)
     old_manifest = store.read_manifest(config.libraries_dir, library)
     if old_manifest is not None:

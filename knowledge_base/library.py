@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def library_dir(libraries: Path, name: str) -> Path:
 def list_libraries(libraries: Path) -> list[str]:
     if not Path(libraries).is_dir():
         return []
-    return sorted(p.name for p in Path(libraries).iterdir() if (p / "CURRENT").is_file())
+    return sorted(p.name for p in Path(libraries).iterdir() if (p / "CURRENT").is_file() and not p.name.startswith("."))
 
 
 def current_version(folder: Path) -> Path | None:
@@ -157,6 +158,24 @@ def write_version(
         raise
     remove_stale_versions(folder)
     return version
+
+
+@contextmanager
+def writer_lock(libraries: Path, name: str):
+    """One ingestion per library at a time. Whoever holds the lock may clear what killed ingestions left behind;
+    the kernel releases it when its holder dies, even by SIGKILL."""
+    import fcntl
+
+    folder = library_dir(libraries, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another ingestion into '%s' is running; waiting for it", name)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        remove_stale_versions(folder)
+        yield
 
 
 def remove_stale_versions(folder: Path) -> None:
