@@ -36,21 +36,21 @@ class Tutor:
         """Answer a student's question from the books, checked before it is returned."""
         timings: dict[str, float] = {}
         v = self.config.verification
-        with _timed(timings, "retrieve"):
+        with timed(timings, "retrieve"):
             passages = self.retriever.retrieve(question)
         if not passages:
             return self._abstain(question, timings, "Nothing in the books is about this question.")
 
         consistency = None
         if v.mode == "cascade":
-            with _timed(timings, "generate"):
+            with timed(timings, "generate"):
                 draft = self.generate_answers(question, passages, n=1, temperature=0.0)[0]
             cheap = self.verify(question, draft, passages, timings, cove=False)
             if _confident(cheap, v.cascade_confidence):
                 return Answer(question, cheap.revised_text, passages, self.model_name, timings, cheap)
-        with _timed(timings, "generate"):
+        with timed(timings, "generate"):
             samples = self.generate_answers(question, passages, n=v.samples, temperature=v.temperature)
-        with _timed(timings, "vote"):
+        with timed(timings, "vote"):
             vote = self.voter.vote(samples)
             consistency = vote.consistency
         if _says_not_in_books(vote.chosen):
@@ -61,7 +61,7 @@ class Tutor:
     def check(self, question: str, answer_text: str) -> Answer:
         """Verify a given answer against the books (no generation of the answer itself)."""
         timings: dict[str, float] = {}
-        with _timed(timings, "retrieve"):
+        with timed(timings, "retrieve"):
             passages = self.retriever.retrieve(question) if question.strip() else []
         verdict = self.verify(question, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
         return Answer(question, verdict.revised_text, passages, "(given answer)", timings, verdict)
@@ -78,16 +78,16 @@ class Tutor:
     ) -> AnswerVerdict:
         if require_passages and not passages:
             return verdicts.finish([], False, self.config.verification)
-        with _timed(timings, "decompose"):
+        with timed(timings, "decompose"):
             claims = _with_arithmetic(answer, self.decomposer.decompose(answer))
         if not claims:
             return verdicts.finish([], True, self.config.verification)
-        with _timed(timings, "verify"):
+        with timed(timings, "verify"):
             claim_verdicts = self.verify_claims(claims, passages)
         if cove:
-            with _timed(timings, "cove"):
+            with timed(timings, "cove"):
                 self.chain_of_verification(claim_verdicts)
-        with _timed(timings, "revise"):
+        with timed(timings, "revise"):
             self.write_corrections(claim_verdicts)
             result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
         return result
@@ -241,7 +241,8 @@ def _says_not_in_books(text: str) -> bool:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str):
+def timed(timings: dict[str, float], stage: str):
+    """Add the seconds spent inside the block to timings[stage]."""
     start = time.perf_counter()
     try:
         yield

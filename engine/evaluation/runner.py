@@ -27,13 +27,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 from engine.config import Config
 from engine.errors import StudyBuddyError
 from engine.evaluation import scoring
+from engine.pipeline import timed
 from engine.evaluation.question_sets import EvalQuestion, QuestionSet, check_gold_ids, load_questions
 
 log = logging.getLogger(__name__)
@@ -189,15 +189,6 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
 # --- the modes -------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-
-
 def _closed_book(tutor, question: str) -> dict:
     from engine.generator import GenerationRequest
     from engine.prompts import closed_book_messages
@@ -206,7 +197,7 @@ def _closed_book(tutor, question: str) -> dict:
     request = GenerationRequest(
         closed_book_messages(question), n=1, temperature=0.0, max_new_tokens=tutor.config.generation.max_new_tokens
     )
-    with _timed(timings, "generate"):
+    with timed(timings, "generate"):
         text = tutor.generator.generate([request])[0][0]
     return {"answer": text, "timings": timings, "retrieved_doc_ids": None}
 
@@ -216,12 +207,12 @@ def _rag(tutor, question: str) -> dict:
 
     timings: dict[str, float] = {}
     k = tutor.config.retrieval.top_k
-    with _timed(timings, "retrieve"):
+    with timed(timings, "retrieve"):
         # the first k of the top max(k, 5) are the top k: one search serves the answer and recall@5
         passages = tutor.retriever.retrieve(question, top_k=max(k, RECALL_K))
     used = passages[:k]
     if used:
-        with _timed(timings, "generate"):
+        with timed(timings, "generate"):
             text = tutor.generate_answers(question, used, n=1, temperature=0.0)[0]
     else:
         text = NOT_IN_BOOKS
