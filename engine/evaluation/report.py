@@ -247,10 +247,7 @@ def write_plots(report: dict, rows: dict[str, list[dict]], out: Path) -> dict[st
     ax.set_ylim(0, 1)
     ax.set_title("Verdicts per mode")
     _legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / PLOTS["verdicts"], dpi=110)
-    plt.close(fig)
-    written["verdicts"] = PLOTS["verdicts"]
+    _save(plt, fig, out, "verdicts", written)
 
     # accuracy vs coverage: one point per mode; for verified, the curve over confidence thresholds
     fig, ax = plt.subplots(figsize=(6, 4.2))
@@ -280,10 +277,7 @@ def write_plots(report: dict, rows: dict[str, list[dict]], out: Path) -> dict[st
     ax.grid(alpha=0.3)
     ax.set_title("Accuracy vs coverage")
     _legend(ax, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / PLOTS["accuracy_coverage"], dpi=110)
-    plt.close(fig)
-    written["accuracy_coverage"] = PLOTS["accuracy_coverage"]
+    _save(plt, fig, out, "accuracy_coverage", written)
 
     # latency: p50 per stage stacked, with the p95 of the total marked
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -302,11 +296,15 @@ def write_plots(report: dict, rows: dict[str, list[dict]], out: Path) -> dict[st
     ax.set_ylabel("seconds per question")
     ax.set_title("Latency per stage")
     _legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / PLOTS["latency"], dpi=110)
-    plt.close(fig)
-    written["latency"] = PLOTS["latency"]
+    _save(plt, fig, out, "latency", written)
     return written
+
+
+def _save(plt, fig, out: Path, key: str, written: dict[str, str]) -> None:
+    fig.tight_layout()
+    fig.savefig(out / PLOTS[key], dpi=110)
+    plt.close(fig)
+    written[key] = PLOTS[key]
 
 
 def _legend(ax, **kwargs) -> None:
