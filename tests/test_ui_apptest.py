@@ -242,3 +242,13 @@ def _corrected_answer() -> Answer:
     claim = ClaimVerdict(Claim("7 × 8 is 54.", (0, 12)), Support.CONTRADICTED, 0.1, Evidence(passage, 0.1, 0.8, 0.1), "7 × 8 is 56.")
     return Answer("What is 7 × 8?", "7 × 8 is 56.", [passage], "test", {},
                   AnswerVerdict(Verdict.CORRECTED, 0.5, [claim], "7 × 8 is 56.", "1 corrected"))
+
+
+def test_kb_choices_with_an_empty_question_box(tmp_path):
+    from ui.staff_evaluation import kb_choices
+
+    choices = kb_choices(Config(home=tmp_path), Path(""))
+    assert choices == ["sample"]
+    (tmp_path / "x_questions.jsonl").write_text("{}\n")
+    (tmp_path / "x_kb.jsonl").write_text("{}\n")
+    assert kb_choices(Config(home=tmp_path), tmp_path / "x_questions.jsonl")[0] == str(tmp_path / "x_kb.jsonl")

@@ -43,8 +43,10 @@ def eval_modes() -> list[str]:
 
 def kb_choices(config: Config, questions: Path) -> list[str]:
     """The knowledge base shipped beside a question set (x_questions.jsonl -> x_kb.jsonl), then the libraries."""
-    beside = questions.with_name(questions.name.replace("_questions", "_kb"))
-    found = [str(beside)] if beside != questions and beside.is_file() else []
+    found: list[str] = []
+    if questions.name:  # an empty box gives Path("."), which has no name and no neighbour
+        beside = questions.with_name(questions.name.replace("_questions", "_kb"))
+        found = [str(beside)] if beside != questions and beside.is_file() else []
     return found + sorted(set(store.list_libraries(config.libraries_dir)) | {"sample"})
 
 
