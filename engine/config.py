@@ -59,6 +59,10 @@ class VerificationConfig:
     cove: bool = True
     cove_max_new_tokens: int = 32
     evidence_per_claim: int = 4
+    # Abstain before generating when no sentence of the top passages is this relevant to the question
+    # (verifiers/answerability.py: calibrated on SciQ dev, 82% of not-in-book questions turned away, 8% of answerable).
+    answerable_threshold: float = 0.6
+    quote_fallback: bool = True  # when no generated claim survives, answer a covered question with the book's sentence
     nli_model: str | None = None  # any Hugging Face NLI cross-encoder, by path or id, used in addition
 
 

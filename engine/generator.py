@@ -11,6 +11,13 @@ from engine.errors import StudyBuddyError
 
 log = logging.getLogger(__name__)
 
+
+def _cache_kwarg() -> str:
+    """generate()'s name for a ready key/value cache: `cache` from transformers 5.2x, `past_key_values` before."""
+    from transformers.generation import utils
+
+    return "cache" if "cache" in getattr(utils, "ALL_CACHE_NAMES", ()) else "past_key_values"
+
 Messages = list[dict[str, str]]
 
 
@@ -90,6 +97,31 @@ class TransformersGenerator:
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         with torch.inference_mode():
-            out = self.model.generate(**batch, **kwargs)
+            if n > 1 and batch["input_ids"].shape[1] > 1:
+                out = self._generate_sharing_prefill(batch, n, kwargs)
+            else:
+                out = self.model.generate(**batch, **kwargs)
         new_tokens = out[:, batch["input_ids"].shape[1] :]
         return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def _generate_sharing_prefill(self, batch, n: int, kwargs: dict):
+        """n samples per prompt, reading each prompt once: the prompt's key/value cache is computed for one copy
+        and repeated n times, instead of transformers' default of prefilling n identical copies. On a 2-core CPU
+        the prefill of a 650-token prompt is ~1.5 s, so this halves the cost of five samples (measured 7.8 s → 3.8 s).
+        The last prompt token stays uncached, so generate() starts exactly where it would have."""
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        try:
+            out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], use_cache=True)
+            prefix = out["cache"] if "cache" in out else out["past_key_values"]
+            prefix.batch_repeat_interleave(n)
+        except (AttributeError, TypeError, ValueError) as err:  # a model whose cache cannot be shared: plain path
+            log.debug("prefill sharing unavailable for %s: %s", self.name, err)
+            return self.model.generate(**batch, **kwargs)
+        kwargs = dict(kwargs, num_return_sequences=1)
+        return self.model.generate(
+            input_ids=ids.repeat_interleave(n, dim=0),
+            attention_mask=mask.repeat_interleave(n, dim=0),
+            **{_cache_kwarg(): prefix},
+            **kwargs,
+        )
+

@@ -38,25 +38,33 @@ class Tutor:
         v = self.config.verification
         with timed(timings, "retrieve"):
             passages = self.retriever.retrieve(question)
-        if not passages:
+            book = self.answerability.best_sentence(question, passages)
+        if not passages or book is None:
             return self._abstain(question, timings, "Nothing in the books is about this question.")
+        if book.relevance < v.answerable_threshold:
+            why = f"The closest passages ({book.passage.section}) do not talk about what the question asks."
+            return self._abstain(question, timings, why, passages)
 
-        consistency = None
+        drafts: list[str] = []
         if v.mode == "cascade":
+            # The cheap path first: one greedy answer, checked claim by claim against the passages. Only an answer
+            # the checks are unsure of pays for voting and chain-of-verification, and the draft keeps its vote.
             with timed(timings, "generate"):
-                draft = self.generate_answers(question, passages, n=1, temperature=0.0)[0]
-            cheap = self.verify(question, draft, passages, timings, cove=False)
-            if _confident(cheap, v.cascade_confidence):
-                return Answer(question, cheap.revised_text, passages, self.model_name, timings, cheap)
+                drafts = self.generate_answers(question, passages, n=1, temperature=0.0)
+            if _says_not_in_books(drafts[0]):
+                return self._abstain(question, timings, "The model found no answer in the passages.", passages)
+            cheap = self.verify(question, drafts[0], passages, timings, cove=False)
+            if _settled(cheap, v.cascade_confidence):
+                return self._finish(question, passages, timings, cheap, book)
         with timed(timings, "generate"):
-            samples = self.generate_answers(question, passages, n=v.samples, temperature=v.temperature)
+            more = max(v.samples - len(drafts), 0)
+            samples = drafts + (self.generate_answers(question, passages, n=more, temperature=v.temperature) if more else [])
         with timed(timings, "vote"):
             vote = self.voter.vote(samples)
-            consistency = vote.consistency
         if _says_not_in_books(vote.chosen):
             return self._abstain(question, timings, "The model found no answer in the passages.", passages)
-        verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=consistency)
-        return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict)
+        verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=vote.consistency)
+        return self._finish(question, passages, timings, verdict, book)
 
     def check(self, question: str, answer_text: str) -> Answer:
         """Verify a given answer against the books (no generation of the answer itself)."""
@@ -123,14 +131,17 @@ class Tutor:
         """Factored CoVe: one question per claim, answered from the books without the draft in sight, all
         questions in one batched generate call; then one verifier call weighs each claim against its
         independent answer and against the passages its question retrieved."""
+        from verifiers.answerability import narrow
         from verifiers.cove_questions import plan_questions
 
         v = self.config.verification
         todo = [cv for cv in claim_verdicts if cv.correction is None]
+        if v.mode == "cascade":  # a claim a passage firmly backs cannot be overruled by CoVe (apply_cove): skip it
+            todo = [cv for cv in todo if not (cv.support is Support.SUPPORTED and cv.score >= v.support_threshold)]
         if not todo:
             return
         questions = plan_questions([cv.claim.text for cv in todo])
-        contexts = [self.retriever.retrieve(q, top_k=2) for q in questions]
+        contexts = [[narrow(p, q) for p in self.retriever.retrieve(q, top_k=2)] for q in questions]
         requests = [
             GenerationRequest(grounded_messages(q, ctx), n=1, temperature=0.0, max_new_tokens=v.cove_max_new_tokens)
             for q, ctx in zip(questions, contexts)
@@ -174,6 +185,13 @@ class Tutor:
             vectors = self.retriever.embedder.embed([cv.claim.text] + sentences)
             cv.correction = sentences[int(np.argmax(vectors[1:] @ vectors[0]))]
 
+    def _finish(self, question: str, passages: list[Passage], timings: dict, verdict: AnswerVerdict, book) -> Answer:
+        """The verified answer; or, when none of its claims survived, the book's own sentence (if it answers)."""
+        if verdict.verdict is Verdict.ABSTAINED and self.config.verification.quote_fallback:
+            with timed(timings, "revise"):
+                verdict = verdicts.quote_book(book, verdict, self.config.verification)
+        return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict)
+
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = ()) -> Answer:
         verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], NOT_IN_BOOKS, why)
         return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict)
@@ -201,6 +219,12 @@ class Tutor:
         from verifiers.claim_verifier import ClaimVerifier
 
         return ClaimVerifier.load(self.config.cache_dir, nli_model=self.config.verification.nli_model)
+
+    @cached_property
+    def answerability(self):
+        from verifiers.answerability import Answerability
+
+        return Answerability(self.retriever.embedder, self.verifier.docs)
 
     @cached_property
     def decomposer(self):
@@ -231,8 +255,20 @@ def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:
     return sorted(claims + extra, key=lambda c: c.span)
 
 
-def _confident(verdict: AnswerVerdict, threshold: float) -> bool:
-    return verdict.verdict is Verdict.GROUNDED and all(c.score >= threshold for c in verdict.claims)
+def _settled(verdict: AnswerVerdict, threshold: float) -> bool:
+    """The cheap checks decided every claim firmly: backed by a passage, contradicted by one and corrected, or
+    clearly backed by none (p(supported) ≤ 1 − threshold). Only claims in between are worth voting and CoVe."""
+    if not verdict.claims:
+        return False
+    for c in verdict.claims:
+        if c.support is Support.SUPPORTED and c.score >= threshold:
+            continue
+        if c.support is Support.CONTRADICTED and c.score >= threshold and c.correction:
+            continue
+        if c.support is Support.UNSUPPORTED and c.score <= 1.0 - threshold:
+            continue
+        return False
+    return True
 
 
 def _says_not_in_books(text: str) -> bool:

@@ -66,6 +66,34 @@ def test_correct_answer_about_rain_is_grounded_with_citations(tutor):
     assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction"}
 
 
+def test_a_question_the_books_do_not_cover_is_turned_away_before_generating(tutor):
+    answer = tutor.ask("What is the capital of Australia?")
+    assert answer.verdict.verdict is Verdict.ABSTAINED and answer.text == NOT_IN_BOOKS
+    assert "generate" not in answer.timings  # retrieval found nothing close enough, or the gate turned it away
+
+
+def test_answerability_scores_a_covered_question_above_an_uncovered_one(tutor):
+    threshold = tutor.config.verification.answerable_threshold
+    rain = tutor.answerability.best_sentence("What causes rain?", tutor.retriever.retrieve("What causes rain?"))
+    assert rain.relevance >= threshold
+    # a neighbouring topic the books do discuss, without the fact asked for
+    breakfast = "What did Lincoln eat for breakfast?"
+    nearest = tutor.retriever.retrieve(breakfast)
+    assert nearest and tutor.answerability.best_sentence(breakfast, nearest).relevance < threshold
+    assert "rain" in rain.text.lower() and rain.passage.text.find(rain.text.split()[0]) >= 0
+
+
+def test_samples_share_the_prompt_prefill_and_greedy_output_is_unchanged(tutor, monkeypatch):
+    generator = tutor.generator
+    calls = []
+    shared = generator._generate_sharing_prefill
+    monkeypatch.setattr(generator, "_generate_sharing_prefill", lambda *a: calls.append(1) or shared(*a))
+    passages = tutor.retriever.retrieve("What causes rain?")
+    one = tutor.generate_answers("What causes rain?", passages, n=1, temperature=0.0)
+    three = tutor.generate_answers("What causes rain?", passages, n=3, temperature=0.0)
+    assert calls == [1] and three == one * 3
+
+
 def test_real_generator_answers_and_is_verified_before_returning(tutor):
     answer = tutor.ask("When did World War II end?")
     assert answer.verdict is not None  # nothing unverified is ever returned

@@ -8,7 +8,7 @@ from engine.prompts import NOT_IN_BOOKS
 from engine.vocabulary import Claim, ClaimVerdict, Passage, Support, Verdict
 from verifiers.arithmetic import check_claim
 from verifiers.refutation import refutes
-from verifiers.verdict import apply_cove, decide_claim, finish
+from verifiers.verdict import apply_cove, decide_claim, finish, passage_sentences, quote_book
 
 CONFIG = VerificationConfig()
 P = [Passage("The Amazon empties into the Atlantic Ocean.", "Book", "Rivers", "d1", chunk_id=1),
@@ -79,3 +79,61 @@ def test_cove_never_overrules_a_claim_the_books_back():
 )
 def test_refuted_beliefs(passage, expected):
     assert refutes("Abraham Lincoln wrote the Declaration of Independence.", passage) is expected
+
+
+def test_the_book_is_quoted_when_no_claim_survives_and_the_question_is_covered():
+    from verifiers.answerability import BookSentence
+
+    abstained = finish([cv("The text explains rivers.", Support.UNSUPPORTED, 0.1)], True, CONFIG)
+    assert abstained.verdict is Verdict.ABSTAINED
+    book = BookSentence("the Amazon empties into the Atlantic Ocean", P[0], relevance=0.8, coverage=1.0, similarity=0.7)
+    quoted = quote_book(book, abstained, CONFIG)
+    assert quoted.verdict is Verdict.GROUNDED and quoted.revised_text == "The Amazon empties into the Atlantic Ocean."
+    (claim,) = quoted.claims
+    assert claim.support is Support.SUPPORTED and claim.evidence.passage is P[0] and claim.claim.span == (0, len(quoted.revised_text))
+    assert "book's own sentence" in quoted.why and "Rivers" in quoted.why
+
+
+def test_no_quote_for_a_sentence_below_the_answerable_threshold():
+    from verifiers.answerability import BookSentence
+
+    abstained = finish([], True, CONFIG)
+    weak = BookSentence("The Amazon rainforest is huge.", P[1], relevance=CONFIG.answerable_threshold - 0.01, coverage=0.3, similarity=0.5)
+    assert quote_book(weak, abstained, CONFIG) is abstained
+    assert quote_book(None, abstained, CONFIG) is abstained
+
+
+def test_cascade_settles_only_firm_claims():
+    from engine.pipeline import _settled
+    from engine.vocabulary import AnswerVerdict
+
+    def answer(*claims):
+        return AnswerVerdict(Verdict.CORRECTED, 0.9, list(claims), "x", "")
+
+    backed = cv("The Amazon flows through Brazil.", Support.SUPPORTED, 0.95)
+    fixed = cv("It empties into the Pacific.", Support.CONTRADICTED, 0.9, correction="It empties into the Atlantic.")
+    clearly_not = cv("It is pink.", Support.UNSUPPORTED, 0.05)
+    unsure = cv("It is long.", Support.UNSUPPORTED, 0.45)
+    assert _settled(answer(backed, fixed, clearly_not), threshold=0.8)
+    assert not _settled(answer(backed, unsure), threshold=0.8)
+    assert not _settled(answer(cv("x", Support.SUPPORTED, 0.6)), threshold=0.8)
+    assert not _settled(answer(cv("x", Support.CONTRADICTED, 0.9)), threshold=0.8)  # no correction to show
+    assert not _settled(answer(), threshold=0.8)
+
+
+def test_narrow_keeps_the_sentences_that_match_the_question():
+    from verifiers.answerability import narrow
+
+    text = ("Plants need light. Roots take up water. Leaves are green. "
+            "The Amazon empties into the Atlantic Ocean. It carries more water than any other river. Fish live there.")
+    passage = Passage(text, "Book", "Rivers", "d1", chunk_id=3)
+    narrowed = narrow(passage, "Which ocean does the Amazon empty into?", max_sentences=2)
+    assert narrowed.text.startswith("The Amazon empties into the Atlantic Ocean.") and "Plants" not in narrowed.text
+    assert narrowed.chunk_id == 3 and narrowed.section == "Rivers"
+    assert narrow(P[0], "anything") is P[0]  # short passages stay whole
+
+
+def test_passage_sentences_keep_years_and_drop_headings_and_questions():
+    text = "# The End of the War\n\nWhat ended the war?\nThe war lasted from 1939 to 1945. It ended in 1945.\n- Japan surrendered on a ship.\n2. Peace came."
+    sentences = passage_sentences(Passage(text, "Book", "War", "d1"))
+    assert sentences == ["The End of the War", "The war lasted from 1939 to 1945.", "It ended in 1945.", "Japan surrendered on a ship."]

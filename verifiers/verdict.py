@@ -16,7 +16,8 @@ from engine.prompts import NOT_IN_BOOKS
 from engine.vocabulary import AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from verifiers.arithmetic import ArithmeticClaim
 
-MARKDOWN_NOISE = re.compile(r"(^|\s)(#{1,6}|[-*•]|\d+\.)\s+")
+# Heading marks anywhere; list markers only where a line starts ("It ended in 1945. Then…" keeps its year).
+MARKDOWN_NOISE = re.compile(r"^[ \t]*(?:#{1,6}|[-*•]|\d+[.)])[ \t]+|(?<=\s)#{1,6}[ \t]+", re.M)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -61,7 +62,7 @@ def plain_text(text: str) -> str:
 
 def passage_sentences(passage: Passage) -> list[str]:
     text = MARKDOWN_NOISE.sub(" ", passage.text)
-    return [s.strip() for s in SENTENCE_END.split(text) if len(s.split()) >= 3]
+    return [s.strip() for s in SENTENCE_END.split(text) if len(s.split()) >= 3 and not s.strip().endswith("?")]
 
 
 def _sentence(text: str) -> str:
@@ -159,3 +160,17 @@ def _dedupe(sentences: list[str]) -> list[str]:
             seen.add(key)
             out.append(s)
     return out
+
+
+def quote_book(book, verdict: AnswerVerdict, config: VerificationConfig) -> AnswerVerdict:
+    """When no claim of the generated answer survived, a question the books clearly cover is answered with the
+    book's own sentence (an `answerability.BookSentence`), cited: backed by construction, so grounded. The
+    verdict is returned unchanged when there is no such sentence."""
+    if book is None or book.relevance < config.answerable_threshold:
+        return verdict
+    text = _sentence(book.text)
+    quote = ClaimVerdict(Claim(text, (0, len(text))), Support.SUPPORTED, 1.0, Evidence(book.passage, 1.0, 0.0, 0.0))
+    draft = (f"none of the model's {len(verdict.claims)} claim(s) could be confirmed" if verdict.claims
+             else "the model's answer made no claim that could be checked")
+    why = f"The books cover this question but {draft}, so this is the book's own sentence, from {book.passage.section}."
+    return AnswerVerdict(Verdict.GROUNDED, round(book.relevance, 3), [quote], text, why)
