@@ -72,7 +72,7 @@ class Config:
     cache_dir: Path = field(default_factory=default_cache)
     library: str = "sample"
     embedder: str = DEFAULT_EMBEDDER
-    embedder_precision: str = "auto"  # auto: bfloat16 where the CPU has it natively, else float32 | fp32 | bf16
+    embedder_precision: str = "auto"  # embedder and claim verifier: auto = bfloat16 where the CPU has it natively | fp32 | bf16
     generator: str = DEFAULT_GENERATOR
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)

@@ -218,7 +218,9 @@ class Tutor:
     def verifier(self):
         from verifiers.claim_verifier import ClaimVerifier
 
-        return ClaimVerifier.load(self.config.cache_dir, nli_model=self.config.verification.nli_model)
+        return ClaimVerifier.load(
+            self.config.cache_dir, nli_model=self.config.verification.nli_model, precision=self.config.embedder_precision
+        )
 
     @cached_property
     def answerability(self):

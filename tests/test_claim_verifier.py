@@ -141,6 +141,25 @@ def test_trained_verifier_verdicts(trained_verifier):
 
 
 @pytest.mark.integration
+def test_bfloat16_scores_match_float32(trained_verifier):
+    claims = ["The Amazon empties into the Atlantic Ocean.", "The Amazon empties into the Pacific Ocean.",
+              "Thomas Jefferson wrote the Declaration of Independence."]
+    passages = [AMAZON, AMAZON, LINCOLN]
+    v = trained_verifier
+    try:
+        v.precision = "fp32"
+        v.docs.clear()
+        fp32 = v.predict(claims, passages)
+        v.precision = "bf16"
+        v.docs.clear()
+        bf16 = v.predict(claims, passages)
+    finally:
+        v.precision = "auto"
+    assert [a[0] for a in fp32] == [b[0] for b in bf16]
+    assert max(abs(a[2]["p_supported"] - b[2]["p_supported"]) for a, b in zip(fp32, bf16)) < 0.03
+
+
+@pytest.mark.integration
 def test_second_load_reuses_the_checkpoint(trained_verifier):
     again = ClaimVerifier.load(train_if_missing=False)
     assert again.folder == trained_verifier.folder
