@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -195,6 +196,13 @@ class Tutor:
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = ()) -> Answer:
         verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], NOT_IN_BOOKS, why)
         return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict)
+
+    def variant(self, **verification_changes) -> "Tutor":
+        """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded models."""
+        twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
+        for name in ("retriever", "generator", "verifier", "decomposer", "voter", "answerability"):
+            twin.__dict__[name] = getattr(self, name)
+        return twin
 
     # --- components -------------------------------------------------------------------------------------------
     @cached_property

@@ -227,3 +227,13 @@ def test_contract_keys_and_rates_in_range():
     for key, value in m.items():
         if key.endswith("_rate") or key.startswith(("accuracy", "abstain_rate", "recall")):
             assert value is None or 0.0 <= value <= 1.0
+
+
+def test_cascade_answers_are_scored_like_verified_ones():
+    from engine.evaluation.scoring import CASCADE, MODES, score_answer
+
+    assert CASCADE in MODES
+    q = {"question": "Where does the Amazon end?", "answer": "Atlantic Ocean", "choices": None, "in_book": True,
+         "incorrect_answers": None, "correct_answers": None}
+    flagged = score_answer(CASCADE, q, "The Amazon empties into the Atlantic Ocean.", "flagged")
+    assert flagged["shown"] and flagged["flagged"] and not flagged["displayed_as_fact"]

@@ -94,6 +94,13 @@ def test_samples_share_the_prompt_prefill_and_greedy_output_is_unchanged(tutor, 
     assert calls == [1] and three == one * 3
 
 
+def test_a_variant_shares_the_loaded_models(tutor):
+    cascade = tutor.variant(mode="cascade", samples=3)
+    assert cascade.config.verification.mode == "cascade" and cascade.config.verification.samples == 3
+    assert tutor.config.verification.mode == "always"
+    assert cascade.generator is tutor.generator and cascade.verifier is tutor.verifier and cascade.retriever is tutor.retriever
+
+
 def test_real_generator_answers_and_is_verified_before_returning(tutor):
     answer = tutor.ask("When did World War II end?")
     assert answer.verdict is not None  # nothing unverified is ever returned

@@ -24,7 +24,7 @@ EXAMPLE = (
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--questions", type=Path, required=True, help="question set: JSONL (id, question, answer, choices, gold_doc_id) or TruthfulQA CSV")
     p.add_argument("--kb", help="a library name, or a knowledge-base file/folder to ingest into a cached library (default: the sample library)")
-    p.add_argument("--modes", default="closed_book,rag,verified", help="comma-separated: closed_book, rag, verified (default: all three)")
+    p.add_argument("--modes", default="closed_book,rag,verified", help="comma-separated: closed_book, rag, verified, cascade (default: the first three)")
     p.add_argument("--out", type=Path, required=True, help="output folder: results.jsonl (resumable), report.json, report.md, plots")
     p.add_argument("--limit", type=int, help="evaluate only the first N questions")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

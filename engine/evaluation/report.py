@@ -251,13 +251,13 @@ def write_plots(report: dict, rows: dict[str, list[dict]], out: Path) -> dict[st
 
     # accuracy vs coverage: one point per mode; for verified, the curve over confidence thresholds
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    markers = {"closed_book": "s", "rag": "o", "verified": "D"}
+    markers = {"closed_book": "s", "rag": "o", "verified": "D", "cascade": "^"}
     for number, m in enumerate(modes):
         colour = f"C{number}"
         metrics = report["modes"][m]
         n = max(metrics["n"], 1)
         mode_rows = rows.get(m, [])
-        if m == scoring.VERIFIED:
+        if m in scoring.CHECKED_MODES:
             shown = sorted((r for r in mode_rows if r["shown"]), key=lambda r: -(r.get("confidence") or 0.0))
             xs, ys, correct = [], [], 0
             for i, r in enumerate(shown, start=1):

@@ -6,6 +6,7 @@ Modes (all on the same questions, back to back per question, sharing one set of 
 * ``rag``: retrieve the top-k passages, one greedy grounded answer, no verification. When retrieval finds no
   passage about the question, plain RAG says NOT_IN_BOOKS (as the pipeline does) instead of answering blind.
 * ``verified``: the full pipeline, ``Tutor.ask``.
+* ``cascade``: the pipeline in its cost-cascade mode (voting and CoVe only where the cheap checks are unsure).
 
 Durability: each finished (question id, mode) is one JSON line appended to ``OUT/results.jsonl`` with flush and
 fsync, so a crash, Ctrl-C or SIGKILL loses at most the question in flight. Rerunning the same command skips the
@@ -250,7 +251,14 @@ def _claim(c: dict) -> dict:
     return c
 
 
-RUNNERS = {"closed_book": _closed_book, "rag": _rag, "verified": _verified}
+def _cascade(tutor, question: str) -> dict:
+    twin = tutor.__dict__.get("_cascade_twin")
+    if twin is None:
+        twin = tutor.__dict__["_cascade_twin"] = tutor.variant(mode="cascade")
+    return _verified(twin, question)
+
+
+RUNNERS = {"closed_book": _closed_book, "rag": _rag, "verified": _verified, "cascade": _cascade}
 
 
 def _entail_with(tutor) -> scoring.Entail:

@@ -47,7 +47,9 @@ from dataclasses import dataclass
 
 ABSTAIN_MARKERS = ("isn't in my books", "isnt in my books", "is not in my books", "not in my books")
 VERIFIED = "verified"
-MODES = ("closed_book", "rag", VERIFIED)
+CASCADE = "cascade"
+MODES = ("closed_book", "rag", VERIFIED, CASCADE)
+CHECKED_MODES = (VERIFIED, CASCADE)  # modes whose answers carry a verdict
 DEFAULT_THRESHOLD = 0.5
 
 # entail(premise, hypotheses) -> p(supported) of each hypothesis given the premise
@@ -178,7 +180,7 @@ def score_answer(
     """The score fields of one (question, mode) result. `question` is EvalQuestion.to_json();
     `verdict` is the verified pipeline's verdict value (None for modes without verification)."""
     abstained = is_abstention(text) or verdict == "abstained"
-    if mode == VERIFIED:
+    if mode in CHECKED_MODES:
         shown = not abstained and verdict in ("grounded", "corrected", "flagged")
         displayed = shown and verdict in ("grounded", "corrected")
     else:
@@ -187,7 +189,7 @@ def score_answer(
         "abstained": abstained,
         "shown": shown,
         "displayed_as_fact": displayed,
-        "flagged": mode == VERIFIED and verdict == "flagged",
+        "flagged": mode in CHECKED_MODES and verdict == "flagged",
         "outcome": None,
         "misconception": False,
         "match": None,
@@ -259,7 +261,7 @@ def aggregate_mode(mode: str, rows: list[dict]) -> dict:
         "answered": len(shown),
         "accuracy_shown": _rate(correct, len(shown)),
         "shown_wrong_rate": _rate(sum(r["displayed_as_fact"] and r["outcome"] == "wrong" for r in rows), n),
-        "flagged_rate": _rate(sum(r["flagged"] for r in rows), n) if mode == VERIFIED else None,
+        "flagged_rate": _rate(sum(r["flagged"] for r in rows), n) if mode in CHECKED_MODES else None,
         "abstain_rate_answerable": _rate(sum(r["abstained"] for r in answerable), len(answerable)),
         "abstain_rate_not_in_book": _rate(sum(r["abstained"] for r in not_in_book), len(not_in_book)),
         "misconception_rate": _rate(sum(r["misconception"] for r in truthful), len(truthful)) if truthful else None,
