@@ -88,7 +88,7 @@ class Tutor:
         if require_passages and not passages:
             return verdicts.finish([], False, self.config.verification)
         with timed(timings, "decompose"):
-            claims = _with_arithmetic(answer, self.decomposer.decompose(answer))
+            claims = _with_arithmetic(answer, self.decomposer.beyond_question(self.decomposer.decompose(answer), question))
         if not claims:
             return verdicts.finish([], True, self.config.verification)
         with timed(timings, "verify"):

@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import MissingModelError, StudyBuddyError
 from engine.vocabulary import Support
-from verifiers.claim_verifier import BASE_FEATURES, LABELS, ClaimVerifier, Combiner, checkpoint_key
+from verifiers.claim_verifier import BASE_FEATURES, BASE_MODEL, LABELS, ClaimVerifier, Combiner, checkpoint_key
 
 AMAZON = ("The Amazon River flows east across South America for about 6,400 kilometers and empties into the "
           "Atlantic Ocean near the equator.")
@@ -148,10 +148,10 @@ def test_bfloat16_scores_match_float32(trained_verifier):
     v = trained_verifier
     try:
         v.precision = "fp32"
-        v.docs.clear()
+        v.clear_cache()
         fp32 = v.predict(claims, passages)
         v.precision = "bf16"
-        v.docs.clear()
+        v.clear_cache()
         bf16 = v.predict(claims, passages)
     finally:
         v.precision = "auto"
@@ -176,3 +176,24 @@ def test_external_nli_model_plugs_in_by_path(trained_verifier, tmp_path):
     assert "nli_entailment" in v.feature_names
     out = v.predict(["The Amazon empties into the Atlantic Ocean."], [AMAZON])
     assert out[0][0] == Support.SUPPORTED
+
+
+def test_a_new_checkpoint_reuses_a_cross_encoder_trained_the_same_way(tmp_path):
+    from verifiers.verifier_training import CROSS_ENCODER_VERSION
+    from verifiers.verifier_training.train import _reusable_cross_encoder
+
+    def checkpoint(name, **meta):
+        folder = tmp_path / name
+        (folder / "cross_encoder").mkdir(parents=True)
+        (folder / "cross_encoder" / "config.json").write_text("{}")
+        base = {"data_fingerprint": "fp", "base_model": BASE_MODEL, "scale": 1.0, "seed": 13,
+                "cross_encoder": {"epochs": 1.0, "max_length": 128}, "cross_encoder_version": CROSS_ENCODER_VERSION}
+        (folder / "meta.json").write_text(json.dumps({**base, **meta}))
+        return folder
+
+    checkpoint("other-data", data_fingerprint="another")
+    checkpoint("older-ce", cross_encoder_version="ce-0.9")
+    assert _reusable_cross_encoder(tmp_path, "fp", 1.0, 1.0, 13, 128) is None
+    same = checkpoint("same")
+    assert _reusable_cross_encoder(tmp_path, "fp", 1.0, 1.0, 13, 128) == same
+    assert _reusable_cross_encoder(tmp_path, "fp", 1.0, 1.0, 14, 128) is None  # another seed trains anew

@@ -235,3 +235,22 @@ def test_random_unicode_robustness(decomposer):
             assert isinstance(claim, Claim)
             assert 0 <= claim.span[0] < claim.span[1] <= len(answer)
             assert claim.text.endswith(".")
+
+
+def test_remarks_about_the_text_are_not_claims(decomposer):
+    for remark in ("The passage is about the importance of hydrocarbons in fossil fuels.",
+                   "The textbook provides a detailed explanation of arteries, veins, and capillaries.",
+                   "The passage is trying to answer the question of what pigment is found in slow fibers."):
+        assert decomposer.decompose(remark) == [], remark
+    assert [c.text for c in decomposer.decompose("The main source of energy for your body is carbohydrates.")] == [
+        "The main source of energy for your body is carbohydrates."]
+
+
+def test_claims_that_only_repeat_the_question_are_left_out(decomposer):
+    question = "What was probably the earliest way of making ATP from glucose?"
+    echo = decomposer.decompose("The earliest way of making ATP from glucose is likely the earliest way of making ATP from glucose.")
+    answer = decomposer.decompose("The earliest way of making ATP from glucose was glycolysis.")
+    assert decomposer.beyond_question(echo, question) == []
+    assert decomposer.beyond_question(answer, question) == answer
+    sums = decomposer.decompose("7 × 8 is 54.")
+    assert decomposer.beyond_question(sums, "What is 7 × 8?") == sums

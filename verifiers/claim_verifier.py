@@ -36,7 +36,7 @@ from engine.errors import MissingModelError, StudyBuddyError
 from engine.models import PACKAGED_EMBEDDER, embedder_path, load_embedder
 from engine.vocabulary import Support
 from verifiers import mismatch
-from verifiers.verifier_training import TRAINING_CODE_VERSION
+from verifiers.verifier_training import CROSS_ENCODER_VERSION, TRAINING_CODE_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ LABELS = ("supported", "contradicted", "unsupported")
 BASE_MODEL = PACKAGED_EMBEDDER
 CE_FEATURES = ("ce_supported", "ce_contradicted", "ce_unsupported")
 EXT_FEATURES = ("nli_entailment", "nli_contradiction", "nli_neutral")
-BASE_FEATURES = ("cosine",) + CE_FEATURES + mismatch.FEATURE_NAMES
+ALIGN_FEATURES = ("substitution_sim", "role_swap")  # verifiers/alignment.py: a copied sentence with a detail changed
+BASE_FEATURES = ("cosine",) + CE_FEATURES + mismatch.FEATURE_NAMES + ALIGN_FEATURES
 FOCUS_WORDS = 110  # passages longer than this are narrowed to the sentences that match the claim best
 
 
@@ -65,6 +66,7 @@ def checkpoint_key(data_fingerprint: str, base_model: str = BASE_MODEL) -> str:
     h = hashlib.sha256()
     h.update(data_fingerprint.encode())
     h.update(TRAINING_CODE_VERSION.encode())
+    h.update(CROSS_ENCODER_VERSION.encode())
     h.update(base_model.encode())
     try:
         cfg = Path(embedder_path(base_model)) / "config.json"
@@ -190,6 +192,14 @@ class _SeqClassifier:
         return out
 
 
+def _opposite_words(a: str, b: str) -> bool:
+    """Two replaced phrases that differ by a negating prefix on one word ('aerobic respiration' / 'anaerobic …')."""
+    from verifiers.alignment import opposite_by_prefix
+
+    wa, wb = a.split(), b.split()
+    return len(wa) == len(wb) and any(opposite_by_prefix(x, y) for x, y in zip(wa, wb))
+
+
 def _log_probs(p: np.ndarray) -> np.ndarray:
     return np.log(np.clip(p, 1e-4, 1.0))
 
@@ -206,6 +216,7 @@ class ClaimVerifier:
         self.nli = nli
         self.nli_mode = nli_mode
         self.docs = mismatch.DocCache(fast=fast_spacy)
+        self.parsed = mismatch.DocCache(fast=False)  # dependency parses, for the role check only (claims, one sentence each)
         self.batch_size = 64
 
     # ---- loading ------------------------------------------------------------------------------------------
@@ -290,6 +301,11 @@ class ClaimVerifier:
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def clear_cache(self) -> None:
+        """Forget every parsed text (a benchmark's one-pair-at-a-time loop shares nothing between calls)."""
+        self.docs.clear()
+        self.parsed.clear()
+
     # ---- features -----------------------------------------------------------------------------------------
 
     @property
@@ -299,7 +315,7 @@ class ClaimVerifier:
             names += CE_FEATURES
         if self.nli is not None:
             names += EXT_FEATURES
-        return names + list(mismatch.FEATURE_NAMES)
+        return names + list(mismatch.FEATURE_NAMES) + list(ALIGN_FEATURES)
 
     def _focus(self, claim_doc, passage_doc) -> str:
         """The passage itself, or (if long) the run of up to three sentences that covers the claim best."""
@@ -317,6 +333,7 @@ class ClaimVerifier:
         n = len(claims)
         if len(self.docs._docs) > 20000:
             self.docs.clear()
+            self.parsed.clear()
         self.docs.parse(claims + passages)
         # 1. bi-encoder: each distinct text embedded once
         uniq = list(dict.fromkeys(claims + passages))
@@ -339,8 +356,40 @@ class ClaimVerifier:
         # 3. explicit checks
         mm = np.array([mismatch.feature_vector(mismatch.check_pair(self.docs[c], self.docs[p])) for c, p in zip(claims, passages)],
                       dtype=np.float64).reshape(n, len(mismatch.FEATURE_NAMES))
-        cols = [parts["cosine"]] + ([parts["ce"]] if "ce" in parts else []) + ([parts["nli"]] if "nli" in parts else []) + [mm]
+        aligned = self._alignment_features(claims, passages)
+        cols = [parts["cosine"]] + ([parts["ce"]] if "ce" in parts else []) + ([parts["nli"]] if "nli" in parts else []) + [mm, aligned]
         return np.hstack(cols), parts
+
+    def _alignment_features(self, claims: Sequence[str], passages: Sequence[str]) -> np.ndarray:
+        """(n, 2): the least similar replaced phrase pair (1 when nothing was replaced) and whether roles were swapped,
+        against the passage sentence each claim copies (verifiers/alignment.py). Phrases are embedded in one batch."""
+        from verifiers import alignment
+
+        n = len(claims)
+        out = np.zeros((n, 2))
+        out[:, 0] = 1.0
+        phrase_pairs: list[list[tuple[str, str]]] = []
+        sentences: list[str | None] = []
+        for c, p in zip(claims, passages):
+            found = alignment.aligned_sentence(self.docs[c], self.docs[p])
+            sentences.append(found[0].text if found else None)
+            phrase_pairs.append(alignment.substitutions(self.docs[c], self.docs[p]) if found else [])
+        phrases = list(dict.fromkeys(x for pairs in phrase_pairs for pair in pairs for x in pair))
+        if phrases:
+            with self._autocast():
+                vectors = self.embedder.encode(phrases, batch_size=self.batch_size, normalize_embeddings=True,
+                                               convert_to_numpy=True, show_progress_bar=False)
+            vectors = np.asarray(vectors, dtype=np.float32)
+            at = {t: i for i, t in enumerate(phrases)}
+            for k, pairs in enumerate(phrase_pairs):
+                if pairs:
+                    out[k, 0] = min(0.0 if _opposite_words(a, b) else float(vectors[at[a]] @ vectors[at[b]]) for a, b in pairs)
+        todo = [(k, c, sent) for k, (c, sent) in enumerate(zip(claims, sentences)) if sent]
+        if todo:
+            self.parsed.parse([c for _, c, _ in todo] + [sent for _, _, sent in todo])
+            for k, c, sent in todo:
+                out[k, 1] = float(alignment.role_swap(self.parsed[c], self.parsed[sent]))
+        return out
 
     # ---- scoring --------------------------------------------------------------------------------------------
 
@@ -371,8 +420,8 @@ class ClaimVerifier:
             info = {"p_supported": float(P[k, 0]), "p_contradicted": float(P[k, 1]), "p_unsupported": float(P[k, 2])}
             for name, val in zip(names, X[k]):
                 info[name] = float(math.exp(val)) if name in CE_FEATURES + EXT_FEATURES else float(val)
-            info["mismatches"] = [f for f in ("num_conflict", "date_conflict", "unit_conflict", "ent_conflict", "neg_mismatch", "antonym")
-                                  if info.get(f, 0) > 0]
+            info["mismatches"] = [f for f in ("num_conflict", "date_conflict", "unit_conflict", "ent_conflict", "neg_mismatch", "antonym",
+                                                      "role_swap") if info.get(f, 0) > 0]
             out.append((Support(LABELS[j]), float(P[k, j]), info))
         return out
 

@@ -53,6 +53,7 @@ _META_ONLY = re.compile(
 _FACT_BEARING_IMPERATIVES = {"remember", "note", "notice", "recall", "know", "consider"}
 _META_VERBS = {"hope", "think", "believe", "say", "says", "said", "state", "explain", "mention", "tell", "show"}
 _META_SUBJECTS = {"i", "passage", "text", "book", "textbook", "article", "lesson", "chapter", "source"}
+_META_NOUNS = {"passage", "text", "textbook", "article", "lesson", "chapter", "reading", "excerpt", "paragraph"}
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"}
 _CARRIED_AUX_TAGS = {"VB", "VBN", "VBG"}
 
@@ -80,6 +81,15 @@ class ClaimDecomposer:
 
     def decompose(self, answer: str) -> list[Claim]:
         return self.decompose_batch([answer])[0]
+
+    def beyond_question(self, claims: list[Claim], question: str) -> list[Claim]:
+        """The claims that say something the question did not: 'The earliest way of making ATP is likely the
+        earliest way of making ATP' only repeats the question back, and so cannot be an answer to it."""
+        if not question.strip() or not claims:
+            return claims
+        docs = list(self.nlp.pipe([question] + [c.text for c in claims]))
+        asked = _content_words(docs[0])
+        return [c for c, doc in zip(claims, docs[1:]) if not _content_words(doc) <= asked]
 
     def decompose_batch(self, answers: list[str]) -> list[list[Claim]]:
         segments = [(i, seg) for i, answer in enumerate(answers) for seg in _segments(answer or "")]
@@ -195,6 +205,15 @@ def _looks_like_mistagged_verb(root) -> bool:
     return root.tag_ == "NNS" and has_subject_like and any(c.dep_ in ("prep", "dobj") for c in root.children)
 
 
+_HEDGES = {"likely", "probably", "possibly", "perhaps", "maybe", "usually", "generally", "typically", "often",
+           "call", "know", "name", "term", "answer", "question"}
+
+
+def _content_words(doc) -> set[str]:
+    return {t.lemma_.lower() for t in doc
+            if (t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM") or t.like_num) and not t.is_stop and t.lemma_.lower() not in _HEDGES}
+
+
 def _factual_root(sent):
     """The head of the factual content, skipping meta framings such as 'Remember that ...'."""
     root = sent.root
@@ -208,6 +227,8 @@ def _factual_root(sent):
             return ccomp
         return None
     if any(s.lower_ == "i" for s in subjects):
+        return None
+    if any(s.lemma_.lower() in _META_NOUNS for s in subjects):  # "The passage is about …": a remark on the text
         return None
     return root
 

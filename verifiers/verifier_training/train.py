@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.errors import StudyBuddyError
 from engine.models import embedder_path, load_spacy
-from verifiers.verifier_training import TRAINING_CODE_VERSION
+from verifiers.verifier_training import CROSS_ENCODER_VERSION, LEGACY_CROSS_ENCODER_VERSIONS, TRAINING_CODE_VERSION
 from verifiers.verifier_training.data import LABELS, Pair, build_training_sets, data_fingerprint, frac, resolve_data
 
 log = logging.getLogger(__name__)
@@ -228,8 +228,14 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
         sets = build_training_sets(paths, nlp, seed=seed, scale=scale)
         t_data = time.time() - t0
         log.info("training pairs: cross-encoder %d, combiner %d (built in %.0f s)", len(sets["ce"]), len(sets["comb"]), t_data)
-        ce_info = train_cross_encoder(sets["ce"], tmp / "cross_encoder", BASE_MODEL, epochs=epochs, max_length=max_length,
-                                      seed=seed, progress=progress)
+        earlier = _reusable_cross_encoder(root, fp, scale, epochs, seed, max_length)
+        if earlier is not None:
+            shutil.copytree(earlier / "cross_encoder", tmp / "cross_encoder")
+            ce_info = dict(json.loads((earlier / "meta.json").read_text())["cross_encoder"], reused_from=earlier.name)
+            log.info("cross-encoder reused from %s (same data, same cross-encoder training)", earlier)
+        else:
+            ce_info = train_cross_encoder(sets["ce"], tmp / "cross_encoder", BASE_MODEL, epochs=epochs, max_length=max_length,
+                                          seed=seed, progress=progress)
         t1 = time.time()
         ce = _SeqClassifier(str(tmp / "cross_encoder"))
         v = ClaimVerifier(tmp, ce, None)
@@ -246,7 +252,8 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
         pb = P[:, 0] >= P.max(axis=1)
         fit_bacc = 0.5 * ((pb & yb).sum() / max(1, yb.sum()) + (~pb & ~yb).sum() / max(1, (~yb).sum()))
         meta = {
-            "training_code_version": TRAINING_CODE_VERSION, "key": key, "data_fingerprint": fp,
+            "training_code_version": TRAINING_CODE_VERSION, "cross_encoder_version": CROSS_ENCODER_VERSION,
+            "key": key, "data_fingerprint": fp,
             "data": {"eval_dir": str(paths.eval_dir), "textbooks_dir": str(paths.textbooks_dir)},
             "embedder": BASE_MODEL, "base_model": BASE_MODEL, "max_length_infer": 256, "spacy_pipeline": "fast",
             "counts": {k: len(v_) for k, v_ in sets.items()},
@@ -265,6 +272,24 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
         raise
     log.info("claim verifier trained in %.0f s -> %s", time.time() - t_start, final)
     return final
+
+
+def _reusable_cross_encoder(root: Path, fp: str, scale: float, epochs: float, seed: int, max_length: int) -> Path | None:
+    """A finished checkpoint whose cross-encoder was trained exactly as this one would be, if the cache has one."""
+    from verifiers.claim_verifier import BASE_MODEL
+
+    for folder in sorted(root.glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except (OSError, ValueError):
+            continue
+        version = meta.get("cross_encoder_version") or LEGACY_CROSS_ENCODER_VERSIONS.get(meta.get("training_code_version"))
+        ce = meta.get("cross_encoder", {})
+        if (version == CROSS_ENCODER_VERSION and meta.get("data_fingerprint") == fp and meta.get("base_model") == BASE_MODEL
+                and meta.get("scale") == scale and meta.get("seed") == seed and ce.get("epochs") == epochs
+                and ce.get("max_length") == max_length and (folder / "cross_encoder" / "config.json").exists()):
+            return folder
+    return None
 
 
 def fit_combiner_for(verifier, data=None, progress: bool = True, max_pairs: int = 800):
