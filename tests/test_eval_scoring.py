@@ -87,6 +87,20 @@ def test_no_choice_above_the_threshold_is_no_answer():
     assert m.index is None and m.method == "none" and m.scores == [0.1] * 4
 
 
+def test_a_near_tie_between_choices_is_no_answer():
+    entail = fake_entail({"is darwin": 0.82, "is Scopes": 0.78})
+    m = scoring.match_choice(SCIQ["question"], "The scientist who went on a long voyage.", SCIQ["choices"], entail)
+    assert m.index is None and m.method == "none"
+
+
+def test_plural_answer_asserts_a_singular_choice():
+    q = "Water waves act as a mix of longitudinal and what other kind of wave?"
+    choices = ["latitudinal", "transverse wave", "variable wave", "lateral wave"]
+    m = scoring.match_choice(q, "Water waves act as a mix of longitudinal and transverse waves.", choices)
+    assert (m.index, m.method) == (1, "string")
+    assert not scoring.contains_phrase("The glass broke.", "glas") and scoring.contains_phrase("Three bodies.", "body")
+
+
 def test_without_a_verifier_no_string_match_is_no_answer():
     assert scoring.match_choice(SCIQ["question"], "A scientist.", SCIQ["choices"]).index is None
 

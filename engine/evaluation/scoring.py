@@ -51,6 +51,7 @@ CASCADE = "cascade"
 MODES = ("closed_book", "rag", VERIFIED, CASCADE)
 CHECKED_MODES = (VERIFIED, CASCADE)  # modes whose answers carry a verdict
 DEFAULT_THRESHOLD = 0.5
+CHOICE_MARGIN = 0.1  # p(supported) by which the asserted choice must beat the runner-up
 
 # entail(premise, hypotheses) -> p(supported) of each hypothesis given the premise
 Entail = Callable[[str, Sequence[str]], Sequence[float]]
@@ -70,11 +71,26 @@ def normalize(text: str) -> str:
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
-    """Whether `phrase` appears in `text` as whole words, after normalising both."""
-    needle = normalize(phrase)
+    """Whether `phrase` appears in `text` as whole words, after normalising both and reading plurals as
+    singulars ("transverse waves" asserts the choice "transverse wave")."""
+    needle = _singulars(normalize(phrase))
     if not needle:
         return False
-    return re.search(rf"(?<![0-9a-z]){re.escape(needle)}(?![0-9a-z])", normalize(text)) is not None
+    return re.search(rf"(?<![0-9a-z]){re.escape(needle)}(?![0-9a-z])", _singulars(normalize(text))) is not None
+
+
+def _singulars(text: str) -> str:
+    return " ".join(_singular(w) for w in text.split())
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
 
 
 def is_abstention(text: str) -> bool:
@@ -119,8 +135,12 @@ def match_choice(
     if entail is None or not answer.strip():
         return ChoiceMatch(None, "none")
     scores = [float(s) for s in entail(answer, [choice_hypothesis(question, c) for c in choices])]
-    best = max(range(len(choices)), key=lambda i: scores[i])
-    if scores[best] >= threshold:
+    ranked = sorted(range(len(choices)), key=lambda i: -scores[i])
+    best = ranked[0]
+    runner_up = scores[ranked[1]] if len(ranked) > 1 else 0.0
+    # An answer asserts a choice when the verifier backs it, and backs it clearly more than any other: the
+    # hypotheses share the question's words, so a near tie means the answer picked none of them.
+    if scores[best] >= threshold and scores[best] - runner_up >= CHOICE_MARGIN:
         return ChoiceMatch(best, "verifier", scores)
     return ChoiceMatch(None, "none", scores)
 
