@@ -24,6 +24,15 @@ def native_bf16() -> bool:
         return False
 
 
+def bf16_autocast(precision: str):
+    """bfloat16 autocast for precision "bf16", or "auto" on a CPU with native bf16; otherwise a no-op context."""
+    import torch
+
+    if precision == "bf16" or (precision == "auto" and native_bf16()):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 class Embedder:
     """precision "auto" runs the model under bfloat16 autocast where the CPU has native bf16: measured here
     2.1x faster than float32 with cosine >= 0.99997 to the float32 vectors, so libraries built either way agree."""
@@ -36,11 +45,7 @@ class Embedder:
         self._model = None
 
     def _autocast(self):
-        import torch
-
-        if self.precision == "bf16" or (self.precision == "auto" and native_bf16()):
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return bf16_autocast(self.precision)
 
     @property
     def model(self):

@@ -42,9 +42,11 @@ def substitutions(claim_doc, passage_doc, max_span: int = 8) -> list[tuple[str, 
     """(claim phrase, passage phrase) for every replaced stretch of up to `max_span` words that carries a content
     word, against the passage sentence the claim copies. Empty when the claim copies no sentence."""
     found = aligned_sentence(claim_doc, passage_doc)
-    if found is None:
-        return []
-    sent, matcher = found
+    return replaced_phrases(claim_doc, *found, max_span=max_span) if found else []
+
+
+def replaced_phrases(claim_doc, sent, matcher, max_span: int = 8) -> list[tuple[str, str]]:
+    """`substitutions` for an alignment `aligned_sentence` already found."""
     claim_tokens, sent_tokens = _words(claim_doc), _words(sent)
     pairs = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():

@@ -291,15 +291,16 @@ class ClaimVerifier:
     def _autocast(self):
         """bfloat16 autocast for the two transformers where the CPU multiplies bf16 natively ("auto"): measured here
         on 300 SciTail pairs, 1.6x faster, p(supported) within 0.012 of float32 and no label changed."""
-        import contextlib
+        from knowledge_base.embeddings import bf16_autocast
 
-        import torch
+        return bf16_autocast(self.precision)
 
-        from knowledge_base.embeddings import native_bf16
-
-        if self.precision == "bf16" or (self.precision == "auto" and native_bf16()):
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length bi-encoder vectors (float32) for `texts`, in batches."""
+        with self._autocast():
+            vectors = self.embedder.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
 
     def clear_cache(self) -> None:
         """Forget every parsed text (a benchmark's one-pair-at-a-time loop shares nothing between calls)."""
@@ -337,10 +338,7 @@ class ClaimVerifier:
         self.docs.parse(claims + passages)
         # 1. bi-encoder: each distinct text embedded once
         uniq = list(dict.fromkeys(claims + passages))
-        with self._autocast():
-            emb = self.embedder.encode(uniq, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                       show_progress_bar=False)
-        emb = np.asarray(emb, dtype=np.float32)
+        emb = self._embed(uniq)
         pos = {t: i for i, t in enumerate(uniq)}
         ci = np.array([pos[c] for c in claims], dtype=int)
         pi = np.array([pos[p] for p in passages], dtype=int)
@@ -373,13 +371,10 @@ class ClaimVerifier:
         for c, p in zip(claims, passages):
             found = alignment.aligned_sentence(self.docs[c], self.docs[p])
             sentences.append(found[0].text if found else None)
-            phrase_pairs.append(alignment.substitutions(self.docs[c], self.docs[p]) if found else [])
+            phrase_pairs.append(alignment.replaced_phrases(self.docs[c], *found) if found else [])
         phrases = list(dict.fromkeys(x for pairs in phrase_pairs for pair in pairs for x in pair))
         if phrases:
-            with self._autocast():
-                vectors = self.embedder.encode(phrases, batch_size=self.batch_size, normalize_embeddings=True,
-                                               convert_to_numpy=True, show_progress_bar=False)
-            vectors = np.asarray(vectors, dtype=np.float32)
+            vectors = self._embed(phrases)
             at = {t: i for i, t in enumerate(phrases)}
             for k, pairs in enumerate(phrase_pairs):
                 if pairs:
