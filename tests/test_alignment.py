@@ -57,3 +57,33 @@ def test_a_prefix_opposite_is_a_substitution(fast):
     passage = "Cellular respiration that proceeds in the absence of oxygen is called anaerobic respiration."
     claim = "Cellular respiration that proceeds in the absence of oxygen is called aerobic respiration."
     assert alignment.substitutions(fast[claim], fast[passage]) == [("aerobic", "anaerobic")]
+
+
+@pytest.mark.parametrize(
+    "claim, sentence, share, breaks",
+    [
+        ("The mass number of the intent is to differentiate between isotopes.",
+         "The intent of the mass number is to differentiate between isotopes.", 0.5, 1),  # (number, intent) broken
+        ("Their armed militias were drilled by the Mormons openly.", "The Mormons drilled their armed militias openly.", 1.0, 0),
+        ("The intent of the mass number is to differentiate between isotopes.",
+         "The intent of the mass number is to differentiate between isotopes.", 1.0, 0),
+    ],
+)
+def test_structure_agreement_sees_a_moved_phrase_but_not_a_passive_rephrasing(parsed, claim, sentence, share, breaks):
+    got_share, got_breaks = alignment.structure_agreement(parsed[claim], parsed[sentence])
+    assert (round(got_share, 2), got_breaks) == (share, breaks)
+
+
+def test_role_conflicts_count_a_replaced_doer_not_a_passive_one(parsed):
+    sentence = parsed["Several highly publicized spy cases commanded national attention."]
+    assert alignment.role_conflicts(parsed["National attention was commanded by nuclear secrets."], sentence) == (1, 0)
+    assert alignment.role_conflicts(parsed["National attention was commanded by several spy cases."], sentence) == (0, 0)
+    assert alignment.role_conflicts(parsed["Spy cases commanded national fear."], sentence) == (0, 1)
+
+
+def test_imported_share_counts_words_lifted_from_another_sentence(fast):
+    passage = fast[PASSAGE]
+    sentence = list(passage.sents)[2]
+    lifted = fast["This ejection can turn switches on and off."]
+    assert alignment.imported_share(lifted, sentence, passage) > 0
+    assert alignment.imported_share(fast["This current can turn switches on and off."], sentence, passage) == 0

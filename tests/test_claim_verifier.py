@@ -34,6 +34,33 @@ def test_combiner_json_round_trip(tmp_path):
     np.testing.assert_allclose(P, c.proba(X))
 
 
+def test_an_ensemble_combiner_averages_its_members_and_survives_json(tmp_path):
+    rng = np.random.default_rng(1)
+    n = len(BASE_FEATURES)
+    stacks = [[(rng.normal(size=(n, 4)), rng.normal(size=4)), (rng.normal(size=(4, 3)), rng.normal(size=3))] for _ in range(3)]
+    mean, scale = rng.normal(size=n), np.abs(rng.normal(size=n)) + 0.1
+    ensemble = Combiner(BASE_FEATURES, mean, scale, stacks[0], temperature=0.8, members=stacks)
+    singles = [Combiner(BASE_FEATURES, mean, scale, stack, temperature=0.8) for stack in stacks]
+    X = rng.normal(size=(6, n))
+    np.testing.assert_allclose(ensemble.proba(X), np.mean([c.proba(X) for c in singles], axis=0))
+    ensemble.save(tmp_path / "combiner.json")
+    back = Combiner.from_json(json.loads((tmp_path / "combiner.json").read_text()))
+    assert len(back.members) == 3
+    np.testing.assert_allclose(back.proba(X), ensemble.proba(X))
+
+
+def test_fit_combiner_with_members_learns_a_separable_rule():
+    from verifiers.verifier_training.train import fit_combiner
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 2))
+    labels = [LABELS[0] if a > 0.5 else (LABELS[1] if b > 0 else LABELS[2]) for a, b in X]
+    comb = fit_combiner(X, labels, ["a", "b"], hidden=8, members=3)
+    assert len(comb.members) == 3
+    predicted = [LABELS[k] for k in comb.proba(X).argmax(axis=1)]
+    assert np.mean([p == t for p, t in zip(predicted, labels)]) > 0.9
+
+
 def test_cache_key_depends_on_data_and_code(monkeypatch):
     import verifiers.claim_verifier as cv
 

@@ -9,7 +9,11 @@ Two edits keep every word "in the passage", so neither word overlap nor the bi-e
   * roles swapped ('New regulation eliminated bank closures' -> 'Bank closures eliminated new regulation'):
     `role_swap` reads who does what to whom from a dependency parse of the claim and of that sentence. Passive
     voice is undone first ('… were offered by the defense' has the defense as its doer), so a passive
-    rephrasing is not a swap.
+    rephrasing is not a swap;
+  * a phrase moved to another slot ('the intent of the mass number' -> 'the mass number of the intent'), or a
+    doer replaced by a phrase from elsewhere: `structure_agreement` compares the claim's noun links (a noun with
+    its modifiers and complements) with the sentence's, and `role_conflicts` counts verbs whose doer or object
+    differs. A rephrasing keeps those; moving words around breaks them.
 """
 
 from __future__ import annotations
@@ -84,6 +88,63 @@ def role_swap(claim_doc, sentence_doc) -> bool:
     return any((b, a) in sent_pairs and (a, b) not in sent_pairs for a, b in claim_pairs)
 
 
+def core_links(span) -> set[tuple[str, str]]:
+    """(noun lemma, lemma of a content word attached to it) for a parsed span, linked through function words
+    ('the intent of the mass number' -> (intent, number), (number, mass)). Links to verbs are left out: who does
+    what is `verb_roles`' business, and the small parser's verb attachments vary too much between a sentence and
+    its rephrasing."""
+    links = set()
+    for t in span:
+        if not _content(t) or t.dep_ in ("conj", "appos", "relcl", "acl"):
+            continue
+        head, hops = t.head, 0
+        while head is not head.head and not _content(head) and hops < 4:
+            head, hops = head.head, hops + 1
+        if head is not t and head.pos_ in ("NOUN", "PROPN", "NUM") and _content(head) and head.lemma_.lower() != t.lemma_.lower():
+            links.add((head.lemma_.lower(), t.lemma_.lower()))
+    return links
+
+
+def structure_agreement(claim_doc, sentence_doc) -> tuple[float, int]:
+    """(share of the claim's noun links the sentence keeps, number it breaks). A link breaks when the sentence
+    attaches the same word to another word of the claim, or the other way round ('the mass number of the intent'
+    against 'the intent of the mass number'); a link the sentence simply lacks (a parse that differs, a word of
+    another clause) counts neither way. (1.0, 0) when nothing is kept or broken."""
+    sentence_links = core_links(sentence_doc)
+    claim_words = {t.lemma_.lower() for t in claim_doc}
+    kept = broken = 0
+    for head, dep in core_links(claim_doc):
+        if (head, dep) in sentence_links:
+            kept += 1
+        elif (dep, head) in sentence_links or any(h != head and h in claim_words for h, d in sentence_links if d == dep):
+            broken += 1
+    return (kept / (kept + broken) if kept + broken else 1.0), broken
+
+
+def role_conflicts(claim_doc, sentence_doc) -> tuple[int, int]:
+    """(verbs whose doer differs, verbs whose object differs) between claim and sentence, for verbs both use and
+    both give a doer (object) to; passive undone, as in `role_swap`."""
+    claim_roles, sent_roles = verb_roles(claim_doc), verb_roles(sentence_doc)
+    doers = others = 0
+    for verb, (c_doer, c_other) in claim_roles.items():
+        if verb in sent_roles:
+            s_doer, s_other = sent_roles[verb]
+            doers += bool(c_doer and s_doer and not (c_doer & s_doer))
+            others += bool(c_other and s_other and not (c_other & s_other))
+    return doers, others
+
+
+def imported_share(claim_doc, sentence, passage_doc) -> float:
+    """Share of the claim's content words that the copied sentence lacks but another sentence of the passage has:
+    a phrase lifted from elsewhere in the passage into this sentence's slot."""
+    claim_words = [t.lemma_.lower() for t in claim_doc if _content(t)]
+    if not claim_words:
+        return 0.0
+    own = {t.lemma_.lower() for t in sentence}
+    rest = {t.lemma_.lower() for t in passage_doc} - own
+    return sum(1 for w in claim_words if w not in own and w in rest) / len(claim_words)
+
+
 def verb_roles(doc) -> dict[str, tuple[set[str], set[str]]]:
     """verb lemma -> (lemmas naming its doer, lemmas naming what it acts on or relates to), passive undone.
     Forms of 'be' are left out: 'X is Y' and 'Y is X' often say the same thing."""
@@ -93,7 +154,10 @@ def verb_roles(doc) -> dict[str, tuple[set[str], set[str]]]:
             continue
         doer: set[str] = set()
         other: set[str] = set()
-        for child in verb.children:
+        children = list(verb.children)
+        if verb.dep_ == "conj" and not any(c.dep_ in ("nsubj", "nsubjpass") for c in children):
+            children += [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]  # a shared subject
+        for child in children:
             if child.dep_ == "nsubj":
                 doer |= _phrase(child)
             elif child.dep_ == "agent":  # "by the defense"
@@ -129,6 +193,10 @@ def _phrase(token) -> set[str]:
     words = {token.lemma_.lower()}
     words |= {c.lemma_.lower() for c in token.children if c.dep_ == "compound"}
     return {w for w in words if w not in ("it", "they", "this", "that", "which", "who", "he", "she", "we", "you", "i")}
+
+
+def _content(token) -> bool:
+    return token.pos_ in CONTENT_POS and not token.is_stop and not token.is_punct and token.lemma_.lower() != "be"
 
 
 def _words(span) -> list:

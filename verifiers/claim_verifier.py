@@ -44,7 +44,9 @@ LABELS = ("supported", "contradicted", "unsupported")
 BASE_MODEL = PACKAGED_EMBEDDER
 CE_FEATURES = ("ce_supported", "ce_contradicted", "ce_unsupported")
 EXT_FEATURES = ("nli_entailment", "nli_contradiction", "nli_neutral")
-ALIGN_FEATURES = ("substitution_sim", "role_swap")  # verifiers/alignment.py: a copied sentence with a detail changed
+# verifiers/alignment.py: a copied sentence with a detail changed, a phrase moved, or a phrase lifted from elsewhere
+ALIGN_FEATURES = ("substitution_sim", "role_swap", "structure_agreement", "structure_breaks", "doer_conflicts",
+                  "object_conflicts", "imported")
 BASE_FEATURES = ("cosine",) + CE_FEATURES + mismatch.FEATURE_NAMES + ALIGN_FEATURES
 FOCUS_WORDS = 110  # passages longer than this are narrowed to the sentences that match the claim best
 
@@ -81,51 +83,88 @@ def checkpoint_root(cache_dir: Path | None) -> Path:
     return Path(cache_dir or default_cache()) / "claim_verifier"
 
 
+def checkpoint_folder(cache_dir: Path | None = None, data: str | Path | None = None) -> Path:
+    """The checkpoint folder the verifier loads (it may not be trained yet): the one keyed by the training data and
+    code when the data is here, else the newest complete checkpoint in the cache. Raises StudyBuddyError when
+    there is neither."""
+    from verifiers.verifier_training.data import data_fingerprint, resolve_data
+
+    root = checkpoint_root(cache_dir)
+    try:
+        return root / checkpoint_key(data_fingerprint(resolve_data(data)))
+    except StudyBuddyError as err:
+        found = sorted((p for p in root.glob("*") if (p / "meta.json").exists()), key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise
+        log.info("training data not found (%s); using cached checkpoint %s", err.problem, found[-1])
+        return found[-1]
+
+
 class Combiner:
     """A small calibrated classifier over standardised features, stored as JSON (no pickle).
 
     ``layers``: [(W, b), ...]; ReLU between layers, softmax (with a fitted temperature) at the end. One layer is
     multinomial logistic regression; the trained verifier uses one hidden layer of 32 units (chosen by 5-fold
     cross-validation on the combiner's training split: it captures interactions such as "a mismatch flag
-    matters when the passage is on topic", which a linear model cannot).
+    matters when the passage is on topic", which a linear model cannot). ``members``: several such stacks whose
+    probabilities are averaged (the trained verifier averages five MLPs started from different seeds).
     """
 
-    def __init__(self, features: Sequence[str], mean, scale, layers: Sequence[tuple], temperature: float = 1.0):
+    def __init__(self, features: Sequence[str], mean, scale, layers: Sequence[tuple], temperature: float = 1.0,
+                 members: Sequence[Sequence[tuple]] | None = None):
         self.features = list(features)
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
-        self.layers = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in layers]
+        stacks = members if members else [layers]
+        self.members = [[(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in stack] for stack in stacks]
         self.temperature = float(temperature)
 
+    @property
+    def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self.members[0]
+
+    def _member_logits(self, X: np.ndarray) -> list[np.ndarray]:
+        z0 = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+        out = []
+        for stack in self.members:
+            h = z0
+            for k, (W, b) in enumerate(stack):
+                h = h @ W + b
+                if k < len(stack) - 1:
+                    h = np.maximum(h, 0.0)
+            out.append(h)
+        return out
+
     def logits(self, X: np.ndarray) -> np.ndarray:
-        h = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
-        for k, (W, b) in enumerate(self.layers):
-            h = h @ W + b
-            if k < len(self.layers) - 1:
-                h = np.maximum(h, 0.0)
-        return h
+        """Logits of the first member (the only one, unless the combiner is an ensemble)."""
+        return self._member_logits(X)[0]
 
     def proba(self, X: np.ndarray) -> np.ndarray:
-        z = self.logits(X) / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        """Class probabilities: each member's softmax at the fitted temperature, averaged."""
+        total = 0.0
+        for z in self._member_logits(X):
+            z = z / self.temperature
+            z = z - z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            total = total + e / e.sum(axis=1, keepdims=True)
+        return total / len(self.members)
 
     def to_json(self) -> dict:
+        stack_json = [[{"W": W.tolist(), "b": b.tolist()} for W, b in stack] for stack in self.members]
         return {"type": "mlp" if len(self.layers) > 1 else "multinomial_logistic_regression", "labels": list(LABELS),
                 "features": self.features, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "layers": [{"W": W.tolist(), "b": b.tolist()} for W, b in self.layers], "activation": "relu",
-                "temperature": self.temperature}
+                "layers": stack_json[0], "members": stack_json, "activation": "relu", "temperature": self.temperature}
 
     @classmethod
     def from_json(cls, d: dict) -> "Combiner":
         if d.get("labels") != list(LABELS):
             raise StudyBuddyError("The claim verifier's combiner file has unexpected labels.", "Retrain with `scripts/train_verifier`.")
+        members = [[(lay["W"], lay["b"]) for lay in stack] for stack in d["members"]] if d.get("members") else None
         if "layers" in d:
             layers = [(lay["W"], lay["b"]) for lay in d["layers"]]
         else:  # coef (3, n) / intercept (3)
             layers = [(np.asarray(d["coef"]).T, d["intercept"])]
-        return cls(d["features"], d["mean"], d["scale"], layers, d.get("temperature", 1.0))
+        return cls(d["features"], d["mean"], d["scale"], layers, d.get("temperature", 1.0), members=members)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -200,6 +239,13 @@ def _opposite_words(a: str, b: str) -> bool:
     return len(wa) == len(wb) and any(opposite_by_prefix(x, y) for x, y in zip(wa, wb))
 
 
+def _most_shared_sentence(claim_doc, passage_doc):
+    """The passage sentence that contains the most of the claim's content words (None for an empty passage)."""
+    words = set(mismatch.content_lemmas(claim_doc))
+    sents = list(passage_doc.sents) if passage_doc.has_annotation("SENT_START") else [passage_doc[:]]
+    return max(sents, key=lambda s: len(words & set(mismatch.content_lemmas(s))), default=None)
+
+
 def _log_probs(p: np.ndarray) -> np.ndarray:
     return np.log(np.clip(p, 1e-4, 1.0))
 
@@ -230,25 +276,13 @@ class ClaimVerifier:
         probabilities as extra features (a combiner for it is fitted once, on the training split, and stored
         beside the checkpoint); ``"replace"`` uses it instead of the MiniLM cross-encoder.
         """
-        from verifiers.verifier_training.data import data_fingerprint, resolve_data
-
-        root = checkpoint_root(cache_dir)
-        folder = None
         try:
-            paths = resolve_data(data)
-            folder = root / checkpoint_key(data_fingerprint(paths))
+            folder = checkpoint_folder(cache_dir, data)
         except StudyBuddyError as err:
-            paths = None
-            # no training data here: use the newest complete checkpoint already in the cache, if any
-            found = sorted((p for p in root.glob("*") if (p / "meta.json").exists()), key=lambda p: p.stat().st_mtime)
-            if found:
-                folder = found[-1]
-                log.info("training data not found (%s); using cached checkpoint %s", err.problem, folder)
-            elif not train_if_missing:
+            if not train_if_missing:
                 raise MissingModelError("The claim verifier has not been trained yet, and its training data is not here.",
                                         "Run `scripts/train_verifier` (or `make setup`) on a machine with ../shared/data.") from err
-            else:
-                raise
+            raise
         if not (folder / "meta.json").exists():
             if not train_if_missing:
                 raise MissingModelError(f"The claim verifier checkpoint {folder} is missing.",
@@ -359,19 +393,27 @@ class ClaimVerifier:
         return np.hstack(cols), parts
 
     def _alignment_features(self, claims: Sequence[str], passages: Sequence[str]) -> np.ndarray:
-        """(n, 2): the least similar replaced phrase pair (1 when nothing was replaced) and whether roles were swapped,
-        against the passage sentence each claim copies (verifiers/alignment.py). Phrases are embedded in one batch."""
+        """(n, len(ALIGN_FEATURES)) against the passage sentence each claim copies (verifiers/alignment.py): the least
+        similar replaced phrase pair (1 when nothing was replaced), whether roles were swapped, the share of the
+        claim's core links the sentence keeps and the number it lacks, verbs whose doer / object differs, and the share
+        of claim words lifted from another sentence of the passage. A claim that copies no sentence in order is
+        compared with the sentence sharing most of its words. Phrases are embedded in one batch."""
         from verifiers import alignment
 
         n = len(claims)
-        out = np.zeros((n, 2))
+        out = np.zeros((n, len(ALIGN_FEATURES)))
         out[:, 0] = 1.0
+        out[:, 2] = 1.0
         phrase_pairs: list[list[tuple[str, str]]] = []
-        sentences: list[str | None] = []
-        for c, p in zip(claims, passages):
-            found = alignment.aligned_sentence(self.docs[c], self.docs[p])
-            sentences.append(found[0].text if found else None)
-            phrase_pairs.append(alignment.replaced_phrases(self.docs[c], *found) if found else [])
+        sentences: list[tuple[str, bool] | None] = []  # (sentence text, whether the claim copies it in order)
+        for k, (c, p) in enumerate(zip(claims, passages)):
+            claim_doc, passage_doc = self.docs[c], self.docs[p]
+            found = alignment.aligned_sentence(claim_doc, passage_doc)
+            sentence = found[0] if found else _most_shared_sentence(claim_doc, passage_doc)
+            sentences.append((sentence.text, bool(found)) if sentence is not None else None)
+            phrase_pairs.append(alignment.replaced_phrases(claim_doc, *found) if found else [])
+            if sentence is not None:
+                out[k, 6] = alignment.imported_share(claim_doc, sentence, passage_doc)
         phrases = list(dict.fromkeys(x for pairs in phrase_pairs for pair in pairs for x in pair))
         if phrases:
             vectors = self._embed(phrases)
@@ -379,11 +421,14 @@ class ClaimVerifier:
             for k, pairs in enumerate(phrase_pairs):
                 if pairs:
                     out[k, 0] = min(0.0 if _opposite_words(a, b) else float(vectors[at[a]] @ vectors[at[b]]) for a, b in pairs)
-        todo = [(k, c, sent) for k, (c, sent) in enumerate(zip(claims, sentences)) if sent]
+        todo = [(k, c, sent) for k, (c, sent) in enumerate(zip(claims, sentences)) if sent and sent[0].strip()]
         if todo:
-            self.parsed.parse([c for _, c, _ in todo] + [sent for _, _, sent in todo])
-            for k, c, sent in todo:
-                out[k, 1] = float(alignment.role_swap(self.parsed[c], self.parsed[sent]))
+            self.parsed.parse([c for _, c, _ in todo] + [sent for _, _, (sent, _) in todo])
+            for k, c, (sent, copied) in todo:
+                claim_doc, sent_doc = self.parsed[c], self.parsed[sent]
+                out[k, 1] = float(copied and alignment.role_swap(claim_doc, sent_doc))
+                out[k, 2], out[k, 3] = alignment.structure_agreement(claim_doc, sent_doc)
+                out[k, 4], out[k, 5] = alignment.role_conflicts(claim_doc, sent_doc)
         return out
 
     # ---- scoring --------------------------------------------------------------------------------------------

@@ -240,12 +240,13 @@ _SKIP_LINE = re.compile(r"^\s*(#|>|\*|\||-|<!--|\d+\.|!\[|```)")
 
 
 def textbook_paragraphs(tb_dir: Path, part: str) -> list[tuple[str, str]]:
-    """(file key, paragraph) for the section files in this part ('train' or 'heldout')."""
+    """(file key, paragraph) for the section files in this part: 'train', 'heldout', or 'comb' (the share of the
+    training sections whose pairs go to the combiner only, never to the cross-encoder)."""
     out = []
     for f in sorted(tb_dir.rglob("*.md")):
         key = f"{f.parent.name}/{f.name}"
         held = frac(key, "textbook-heldout") < 0.25
-        if (part == "heldout") != held:
+        if (part == "heldout") != held or (part == "comb" and not _combiner_section(key)):
             continue
         for line in f.read_text(encoding="utf-8").splitlines():
             line = line.strip()
@@ -352,6 +353,7 @@ TRAIN_QUOTAS = {"paraphrase": 1500, "number": 380, "date": 380, "unit": 120, "en
                 "antonym": 380, "swap": 450, "unrelated": 250, "topical": 250}
 COMB_QUOTAS = {"paraphrase": 220, "number": 60, "date": 60, "unit": 25, "entity": 60, "negation": 60, "antonym": 60,
                "swap": 70, "unrelated": 60, "topical": 60}
+COMB_EXTRA_QUOTAS = {k: 3 * v for k, v in COMB_QUOTAS.items()}
 HELDOUT_QUOTAS = {"paraphrase": 400, "number": 150, "date": 150, "unit": 60, "entity": 150, "negation": 150,
                   "antonym": 150, "swap": 150, "unrelated": 100, "topical": 100}
 
@@ -366,13 +368,21 @@ def build_training_sets(paths: DataPaths, nlp, seed: int = 13, scale: float = 1.
     tb = textbook_pairs(paths, nlp, "train", {k: v1 + v2 for (k, v1), v2 in zip(q(TRAIN_QUOTAS).items(), q(COMB_QUOTAS).values())},
                         int(1400 * scale) + 50, rng)
     # textbook pairs: a fixed share (by source section file) goes to the combiner; sections never cross over
-    tb_ce = [p for p in tb if frac(p.source, "tb-comb") >= 0.15]
-    tb_comb = [p for p in tb if frac(p.source, "tb-comb") < 0.15]
+    tb_ce = [p for p in tb if not _combiner_section(p.source)]
+    tb_comb = [p for p in tb if _combiner_section(p.source)]
     n_st = max(1, int(len(st["ce"]) * scale))
     ce = st["ce"][:n_st] * 2 + [p for p in qp["ce"]][: max(1, int(len(qp["ce"]) * scale))] + tb_ce
-    comb = st["comb"] + qp["comb"] + tb_comb
     rng.shuffle(ce)
+    # more combiner pairs from the combiner's own sections (a separate random stream: the cross-encoder's pairs,
+    # and so a cached cross-encoder, stay as they were). 1.6k pairs left the combiner with ~80 swaps to learn from.
+    extra = textbook_pairs(paths, nlp, "comb", q(COMB_EXTRA_QUOTAS), int(700 * scale) + 20, random.Random(seed + 101))
+    seen = {(p.claim, p.passage) for p in tb_comb}
+    comb = st["comb"] + qp["comb"] + tb_comb + [p for p in extra if (p.claim, p.passage) not in seen]
     return {"ce": ce, "comb": comb, "scitail_eval": st["eval"]}
+
+
+def _combiner_section(key: str) -> bool:
+    return frac(key, "tb-comb") < 0.15
 
 
 def build_heldout_synthetic(paths: DataPaths, nlp, seed: int = 29, scale: float = 1.0) -> list[Pair]:
