@@ -47,7 +47,9 @@ class GenerationConfig:
 
 @dataclass(frozen=True)
 class VerificationConfig:
-    mode: str = "always"  # always: vote and CoVe on every answer | cascade: only when the cheap checks are unsure
+    # always: vote and CoVe on every answer | cascade: CoVe only for the claims the cheap checks are unsure of,
+    # voting only when claims are still unsure after CoVe
+    mode: str = "always"
     samples: int = 5  # self-consistency: answers drawn in one batched call
     temperature: float = 0.4  # low: a 135M model's samples at 0.7 are mostly noise, not alternative answers
     group_similarity: float = 0.8  # answers this similar (cosine) say the same thing
@@ -55,7 +57,7 @@ class VerificationConfig:
     contradiction_threshold: float = 0.5
     flag_floor: float = 0.2  # unconfirmed claims below this p(supported) are dropped, above it flagged
     unsupported_policy: str = "flag"  # flag: keep uncertain claims with a warning | drop: remove them
-    cascade_confidence: float = 0.8  # cascade mode: a draft whose every claim is this sure skips voting and CoVe
+    cascade_confidence: float = 0.8  # cascade mode: a draft whose every claim is this sure skips CoVe (and, after CoVe, voting)
     cove: bool = True
     cove_max_new_tokens: int = 32
     evidence_per_claim: int = 4

@@ -47,16 +47,22 @@ class Tutor:
             return self._abstain(question, timings, why, passages)
 
         drafts: list[str] = []
+        draft: AnswerVerdict | None = None
         if v.mode == "cascade":
-            # The cheap path first: one greedy answer, checked claim by claim against the passages. Only an answer
-            # the checks are unsure of pays for voting and chain-of-verification, and the draft keeps its vote.
+            # The cheap path first: one greedy answer, checked claim by claim against the passages. Claims the passages
+            # leave unsure get chain-of-verification; only claims still unsure after that pay for voting, the dearest
+            # check, and the checked draft keeps its vote.
             with timed(timings, "generate"):
                 drafts = self.generate_answers(question, passages, n=1, temperature=0.0)
             if _says_not_in_books(drafts[0]):
                 return self._abstain(question, timings, "The model found no answer in the passages.", passages)
-            cheap = self.verify(question, drafts[0], passages, timings, cove=False)
-            if _settled(cheap, v.cascade_confidence):
-                return self._finish(question, passages, timings, cheap, book)
+            draft = self.verify(question, drafts[0], passages, timings, cove=False)
+            if draft.claims and not _settled(draft, v.cascade_confidence) and v.cove:
+                draft = self.recheck_with_cove(draft, timings)
+            # a draft with nothing checkable in it (only remarks about the text) is settled too: the book's own
+            # sentence answers instead, when the books cover the question
+            if not draft.claims or _settled(draft, v.cascade_confidence):
+                return self._finish(question, passages, timings, draft, book)
         with timed(timings, "generate"):
             more = max(v.samples - len(drafts), 0)
             samples = drafts + (self.generate_answers(question, passages, n=more, temperature=v.temperature) if more else [])
@@ -64,7 +70,11 @@ class Tutor:
             vote = self.voter.vote(samples)
         if _says_not_in_books(vote.chosen):
             return self._abstain(question, timings, "The model found no answer in the passages.", passages)
-        verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=vote.consistency)
+        if draft is not None and draft.claims and _same_group(vote, 0, vote.chosen_index):
+            with timed(timings, "revise"):  # the vote backs the draft, whose claims are already checked
+                verdict = verdicts.finish(draft.claims, True, v, vote.consistency)
+        else:
+            verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=vote.consistency)
         return self._finish(question, passages, timings, verdict, book)
 
     def check(self, question: str, answer_text: str) -> Answer:
@@ -100,6 +110,14 @@ class Tutor:
             self.write_corrections(claim_verdicts)
             result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
         return result
+
+    def recheck_with_cove(self, verdict: AnswerVerdict, timings: dict[str, float]) -> AnswerVerdict:
+        """Chain-of-verification for an already checked answer's unsure claims, then its verdict again."""
+        with timed(timings, "cove"):
+            self.chain_of_verification(verdict.claims)
+        with timed(timings, "revise"):
+            self.write_corrections(verdict.claims)
+            return verdicts.finish(verdict.claims, True, self.config.verification)
 
     # --- the steps ------------------------------------------------------------------------------------------
     def generate_answers(self, question: str, passages: list[Passage], n: int, temperature: float) -> list[str]:
@@ -279,6 +297,10 @@ def _settled(verdict: AnswerVerdict, threshold: float) -> bool:
             continue
         return False
     return True
+
+
+def _same_group(vote, i: int, j: int) -> bool:
+    return any(i in group and j in group for group in vote.groups)
 
 
 def _says_not_in_books(text: str) -> bool:

@@ -101,6 +101,24 @@ def test_a_variant_shares_the_loaded_models(tutor):
     assert cascade.generator is tutor.generator and cascade.verifier is tutor.verifier and cascade.retriever is tutor.retriever
 
 
+def test_cascade_checks_the_greedy_draft_first_and_votes_only_when_cove_leaves_claims_unsure(tutor, monkeypatch):
+    cascade = tutor.variant(mode="cascade")
+    steps = []
+    generate, cove = cascade.generate_answers, cascade.chain_of_verification
+    monkeypatch.setattr(cascade, "generate_answers", lambda q, ps, n, temperature: steps.append(("generate", n, temperature)) or generate(q, ps, n, temperature))
+    monkeypatch.setattr(cascade, "chain_of_verification", lambda cvs: steps.append(("cove",)) or cove(cvs))
+    for question in ("What causes rain?", "Who wrote the Declaration of Independence?"):
+        steps.clear()
+        answer = cascade.ask(question)
+        if answer.verdict.verdict is Verdict.ABSTAINED and "generate" not in answer.timings:
+            continue
+        assert steps[0] == ("generate", 1, 0.0)  # the cheap path: one greedy answer
+        if "vote" in answer.timings:  # escalated: CoVe ran on the draft before any sample was drawn
+            assert steps[1] == ("cove",) and steps[2] == ("generate", cascade.config.verification.samples - 1, cascade.config.verification.temperature)
+        else:
+            assert [s for s in steps if s[0] == "generate"] == [("generate", 1, 0.0)]
+
+
 def test_real_generator_answers_and_is_verified_before_returning(tutor):
     answer = tutor.ask("When did World War II end?")
     assert answer.verdict is not None  # nothing unverified is ever returned
