@@ -161,6 +161,16 @@ def test_a_different_run_in_the_same_folder_is_refused(tmp_path, fake_kb, questi
     assert "new --out" in err.value.fix
 
 
+def test_a_run_with_another_claim_verifier_is_refused_in_the_same_folder(tmp_path, fake_kb, questions, monkeypatch):
+    out = tmp_path / "run"
+    config = Config(home=tmp_path / "h")
+    monkeypatch.setattr(runner, "_verifier_checkpoint", lambda config: "aaaa")
+    run_eval(config, questions, "fake", "rag", out, limit=1, tutor=FakeTutor(Config()))
+    monkeypatch.setattr(runner, "_verifier_checkpoint", lambda config: "bbbb")  # retrained: new data or features
+    with pytest.raises(StudyBuddyError, match="claim_verifier"):
+        run_eval(config, questions, "fake", "rag", out, limit=1, tutor=FakeTutor(Config()))
+
+
 def test_unknown_mode_and_bad_limit(tmp_path, fake_kb, questions):
     with pytest.raises(StudyBuddyError, match="Unknown evaluation mode"):
         run_eval(Config(home=tmp_path), questions, "fake", "rag,oracle", tmp_path / "o", tutor=FakeTutor(Config()))

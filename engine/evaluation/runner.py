@@ -159,9 +159,20 @@ def _fingerprint(config: Config, qset: QuestionSet, kb_info: dict, seed: int) ->
         "retrieval": asdict(config.retrieval),
         "generation": {k: v for k, v in asdict(config.generation).items() if k != "threads"},
         "verification": asdict(config.verification),
+        "claim_verifier": _verifier_checkpoint(config),
         "seed": seed,
         "match_threshold": MATCH_THRESHOLD,
     }
+
+
+def _verifier_checkpoint(config: Config) -> str:
+    """The claim verifier checkpoint the run uses (its key names its training data and code)."""
+    from verifiers.claim_verifier import checkpoint_folder
+
+    try:
+        return checkpoint_folder(config.cache_dir).name
+    except StudyBuddyError:
+        return "not trained yet"
 
 
 def _check_run_meta(out_dir: Path, fingerprint: dict, have_results: bool) -> None:
