@@ -284,14 +284,16 @@ def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:
 
 
 def _settled(verdict: AnswerVerdict, threshold: float) -> bool:
-    """The cheap checks decided every claim firmly: backed by a passage, contradicted by one and corrected, or
-    clearly backed by none (p(supported) ≤ 1 − threshold). Only claims in between are worth voting and CoVe."""
+    """The checks decided every claim firmly: backed by a passage (p ≥ threshold), clearly backed by none
+    (p(supported) ≤ 1 − threshold), or contradicted and replaced by the book's own sentence (whatever the score,
+    what the student sees there is the book; CoVe never reopens a corrected claim). Only claims in between are
+    worth more checking."""
     if not verdict.claims:
         return False
     for c in verdict.claims:
         if c.support is Support.SUPPORTED and c.score >= threshold:
             continue
-        if c.support is Support.CONTRADICTED and c.score >= threshold and c.correction:
+        if c.support is Support.CONTRADICTED and c.correction:
             continue
         if c.support is Support.UNSUPPORTED and c.score <= 1.0 - threshold:
             continue

@@ -118,6 +118,8 @@ def test_cascade_settles_only_firm_claims():
     assert not _settled(answer(backed, unsure), threshold=0.8)
     assert not _settled(answer(cv("x", Support.SUPPORTED, 0.6)), threshold=0.8)
     assert not _settled(answer(cv("x", Support.CONTRADICTED, 0.9)), threshold=0.8)  # no correction to show
+    # a weakly contradicted claim already replaced by the book's sentence shows the book: nothing left to check
+    assert _settled(answer(cv("x", Support.CONTRADICTED, 0.55, correction="The book's sentence.")), threshold=0.8)
     assert not _settled(answer(), threshold=0.8)
 
 
