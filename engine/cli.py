@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.config import Config
 from engine.errors import StudyBuddyError
 from engine.evaluation.cli import add_eval_parser, cmd_eval
+from engine.model_cli import add_model_info_parser, add_model_options, apply_model_options, cmd_model_info
 
 log = logging.getLogger("studybuddy")
 
@@ -45,16 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     libs = sub.add_parser("libraries", help="list libraries with their books and passage counts")
     libs.add_argument("--json", action="store_true")
 
+    flagged = sub.add_parser("flagged-passages", help="passages carrying instructions addressed to an AI (curriculum staff)")
+    flagged.add_argument("--library", required=True, help="library name")
+    flagged.add_argument("--json", action="store_true")
+
     prepare = sub.add_parser("prepare", help="one-time preparation: convert the default generator, build the sample library")
     prepare.add_argument("--skip-generator", action="store_true")
     add_eval_parser(sub)
+    add_model_info_parser(sub)
     prepare.add_argument("--skip-verifier", action="store_true", help="do not train/load the claim verifier")
     return parser
 
 
 def _answer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--library", help="library to answer from (default: sample)")
-    p.add_argument("--model", help="generator checkpoint folder or GGUF file (default: the packaged SmolLM2)")
+    p.add_argument("--model", help="generator: checkpoint folder, Trainer output, LoRA adapter or GGUF file (default: the packaged SmolLM2)")
+    add_model_options(p)
     p.add_argument("--embedder", help="embedder the library was built with (default: the packaged MiniLM)")
     p.add_argument("--top-k", type=int, help="passages to retrieve")
     p.add_argument("--mode", choices=["always", "cascade"], help="always: vote and CoVe on every answer; cascade: only when unsure")
@@ -73,7 +80,7 @@ def load_config(args: argparse.Namespace) -> Config:
         "generator": getattr(args, "model", None),
         "embedder": getattr(args, "embedder", None),
     }
-    config = config.with_overrides(**overrides)
+    config = apply_model_options(config.with_overrides(**overrides), args)
     if getattr(args, "top_k", None):
         config = replace(config, retrieval=replace(config.retrieval, top_k=args.top_k))
     if getattr(args, "mode", None) or getattr(args, "samples", None):
@@ -132,6 +139,9 @@ def show_answer(answer, args) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return EXIT_OK
     print(answer.text)
+    if answer.safety is not None and answer.safety.stops:
+        print(f"\n[safety: {answer.safety.action.value} by the {answer.safety.layer} layer, {answer.safety.category}] {answer.safety.reason}")
+        return EXIT_OK
     if answer.verdict is not None:
         print(f"\n[{BADGES[answer.verdict.verdict.value]}] {answer.verdict.why} (confidence {answer.verdict.confidence:.2f})")
     cited = [c.evidence.passage for c in (answer.verdict.claims if answer.verdict else []) if c.evidence]
@@ -172,15 +182,34 @@ def cmd_libraries(args, config: Config) -> int:
     rows = []
     for name in names:
         manifest = store.read_manifest(config.libraries_dir, name)
-        rows.append({"library": name, "books": manifest["books"], "chunks": manifest["counts"]["chunks"], "embedder": manifest["embedder"]["name"]})
+        rows.append({"library": name, "books": manifest["books"], "chunks": manifest["counts"]["chunks"], "embedder": manifest["embedder"]["name"],
+                     "flagged_passages": len(manifest.get("safety", {}).get("flagged_passages", []))})
     if args.json:
         print(json.dumps(rows))
     elif not rows:
         print(f"No libraries in {config.libraries_dir} yet. Create one with: studybuddy ingest PATH... --library NAME")
     for row in [] if args.json else rows:
-        print(f"{row['library']}: {row['chunks']} passages")
+        flags = f" ({row['flagged_passages']} flagged for review: studybuddy flagged-passages --library {row['library']})" if row["flagged_passages"] else ""
+        print(f"{row['library']}: {row['chunks']} passages{flags}")
         for book, counts in row["books"].items():
             print(f"  {book}: {counts['documents']} documents, {counts['chunks']} passages")
+    return EXIT_OK
+
+
+def cmd_flagged_passages(args, config: Config) -> int:
+    from knowledge_base.ingest import flagged_passages
+
+    rows = flagged_passages(config, args.library)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print(f"No passage of '{args.library}' carries instructions addressed to an AI.")
+    for row in rows:
+        print(f"{row['book']} — {row['section']} (passage {row['passage']}, {row['kind']}):\n  \"{row['instruction']}\"")
+    if rows:
+        print(f"\n{len(rows)} flagged passage(s). They stay in the library but are neutralised whenever retrieved; "
+              "fix or remove the file and ingest it again.")
     return EXIT_OK
 
 
@@ -201,7 +230,7 @@ def cmd_prepare(args, config: Config) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "check": cmd_check, "libraries": cmd_libraries, "prepare": cmd_prepare, "eval": cmd_eval}
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "check": cmd_check, "libraries": cmd_libraries, "prepare": cmd_prepare, "eval": cmd_eval, "flagged-passages": cmd_flagged_passages, "model-info": cmd_model_info}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,45 @@ class VerificationConfig:
     # (verifiers/answerability.py: calibrated on SciQ dev, 82% of not-in-book questions turned away, 8% of answerable).
     answerable_threshold: float = 0.6
     quote_fallback: bool = True  # when no generated claim survives, answer a covered question with the book's sentence
+    # only a passage that contains what a claim adds to the question (its answer terms) can back it
+    require_answer_terms: bool = True
     nli_model: str | None = None  # any Hugging Face NLI cross-encoder, by path or id, used in addition
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """The safety layers (engine/safety): input rails before retrieval, passages quoted with planted instructions
+    neutralised, output rails on the final answer."""
+
+    enabled: bool = True
+    max_question_chars: int = 2000  # longer messages are turned away before any other check
+    rate_limit_questions: int = 20  # per session, within rate_limit_window_s
+    rate_limit_window_s: float = 60.0
+    escalation_turns: int = 6  # multi-turn escalation: how many recent turns the trajectory score weighs
+    escalation_decay: float = 0.7  # each older turn counts this much less
+    escalation_threshold: float = 1.0  # a conversation whose risk trajectory reaches this is redirected
+    neutralise_passages: bool = True  # instruction-like spans in retrieved passages are replaced before use
+    redact_pii: bool = True  # emails, phone numbers, street addresses, private full names: in answers and logs
+    remove_links: bool = True  # links in an answer that are not in its approved passages are removed
+    approved_link_hosts: tuple[str, ...] = ()  # hosts whose links may always be shown, e.g. "openstax.org"
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Where answers come from: the `[generator]` section (its `model` key is Config.generator).
+
+    backend "transformers" loads Config.generator locally (engine/checkpoints.py says which forms are accepted);
+    "openai" sends requests to an OpenAI-compatible server at base_url, Config.generator naming the served model."""
+
+    backend: str = "transformers"  # transformers | openai
+    checkpoint: str = "latest"  # a Trainer output folder: latest | best | N
+    base_model: str = ""  # a LoRA adapter's base model, when adapter_config.json's is not on this computer
+    merge_adapter: bool = False  # merge a LoRA adapter once into a cached checkpoint (faster starts)
+    allow_pickle: bool = False  # load pickle-only (.bin) weights: they can run code, so only from a trusted source
+    base_url: str = ""  # openai: e.g. http://gpu-box:8000/v1
+    timeout_s: float = 60.0
+    retries: int = 2
+    api_key_env: str = "STUDYBUDDY_API_KEY"  # the environment variable holding the endpoint's API key, if it needs one
 
 
 @dataclass(frozen=True)
@@ -76,10 +114,12 @@ class Config:
     embedder: str = DEFAULT_EMBEDDER
     embedder_precision: str = "auto"  # embedder and claim verifier: auto = bfloat16 where the CPU has it natively | fp32 | bf16
     generator: str = DEFAULT_GENERATOR
+    generator_options: GeneratorConfig = field(default_factory=GeneratorConfig)  # the [generator] section
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     verification: VerificationConfig = field(default_factory=VerificationConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
 
     @property
     def libraries_dir(self) -> Path:
@@ -122,6 +162,7 @@ _SECTIONS = {
     "retrieval": RetrievalConfig,
     "generation": GenerationConfig,
     "verification": VerificationConfig,
+    "safety": SafetyConfig,
 }
 
 
@@ -131,15 +172,38 @@ def _from_dict(base: Config, raw: dict, where: str) -> Config:
     for key, value in raw.items():
         if key not in known:
             raise StudyBuddyError(f"Unknown setting '{key}' in {where}.", f"Known settings: {', '.join(sorted(known))}.")
+        if key in ("generator", "generator_options") and isinstance(value, dict):
+            updates.update(_generator_section(base, value, where))
+            continue
         if key in _SECTIONS:
             section_cls = _SECTIONS[key]
             allowed = {f.name for f in fields(section_cls)}
             bad = set(value) - allowed
             if bad:
                 raise StudyBuddyError(f"Unknown setting(s) {sorted(bad)} in [{key}] of {where}.", f"Known: {', '.join(sorted(allowed))}.")
+            if key == "safety" and "approved_link_hosts" in value:
+                value = {**value, "approved_link_hosts": tuple(value["approved_link_hosts"])}
             updates[key] = replace(getattr(base, key), **value)
         elif key in ("home", "cache_dir"):
             updates[key] = Path(value).expanduser()
         else:
             updates[key] = value
     return replace(base, **updates)
+
+
+def _generator_section(base: Config, value: dict, where: str) -> dict:
+    """`[generator]`: `model` (the checkpoint, or the endpoint's model name) and the GeneratorConfig settings.
+    A plain `generator = "..."` string stays the shorthand for the model alone."""
+    value = dict(value)
+    allowed = {f.name for f in fields(GeneratorConfig)}
+    bad = set(value) - allowed - {"model"}
+    if bad:
+        raise StudyBuddyError(f"Unknown setting(s) {sorted(bad)} in [generator] of {where}.", f"Known: {', '.join(sorted(allowed | {'model'}))}.")
+    if value.get("backend", "transformers") not in ("transformers", "openai"):
+        raise StudyBuddyError(f"[generator] backend = '{value['backend']}' in {where} is not a backend.", 'Use "transformers" or "openai".')
+    if "checkpoint" in value:
+        value["checkpoint"] = str(value["checkpoint"])
+    out = {"generator_options": replace(base.generator_options, **{k: v for k, v in value.items() if k != "model"})}
+    if value.get("model"):
+        out["generator"] = str(value["model"])
+    return out

@@ -16,6 +16,7 @@ from typing import IO, Iterator
 
 from engine.config import Config
 from engine.errors import StudyBuddyError
+from engine.safety.pii import redact_text
 from engine.vocabulary import Answer
 
 MARKS = ("correct", "wrong")
@@ -56,6 +57,7 @@ class ConversationLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            _add_columns(db)
 
     @classmethod
     def for_config(cls, config: Config) -> "ConversationLog":
@@ -67,23 +69,25 @@ class ConversationLog:
         with closing(sqlite3.connect(self.path, timeout=10)) as db:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=FULL")  # durable: a committed conversation survives a crash or power cut
             with db:
                 yield db
 
     # --- writing ------------------------------------------------------------------------------------------
     def log_answer(self, session_id: str, library: str, answer: Answer) -> int:
-        """Store one answer the student saw; returns its id."""
+        """Store one answer the student saw, with every safety layer's decision; returns its id. Personal details
+        (emails, phone numbers, addresses, private names) are redacted before anything is written."""
         data = answer.to_json()
+        public = " ".join(p.text for p in answer.passages)  # names from the books are not private
         row = (
             session_id,
             time.time(),
             library,
-            answer.question,
-            answer.text,
+            redact_text(answer.question, public),
+            redact_text(answer.text, public),
             data.get("verdict"),
             data.get("confidence"),
-            json.dumps(data.get("claims", []), ensure_ascii=False),
+            redact_text(json.dumps(data.get("claims", []), ensure_ascii=False), public),
             json.dumps(data["citations"], ensure_ascii=False),
             answer.model,
         )
@@ -93,7 +97,14 @@ class ConversationLog:
                 " citations_json, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            return int(cursor.lastrowid)
+            conversation_id = int(cursor.lastrowid)
+            db.execute("UPDATE conversations SET safety_json = ? WHERE id = ?", (_safety_json(answer, public), conversation_id))
+            if answer.model_manifest is not None:  # which model said it: path, fingerprint, parameters (same transaction)
+                db.execute(
+                    "UPDATE conversations SET model_manifest_json = ? WHERE id = ?",
+                    (json.dumps(answer.model_manifest, sort_keys=True), conversation_id),
+                )
+            return conversation_id
 
     def mark(self, conversation_id: int, mark: str, note: str = "", reviewer: str = "") -> None:
         """Staff's judgement of one answer; marking again replaces the earlier mark."""
@@ -125,6 +136,15 @@ class ConversationLog:
             (limit,),
         )
 
+    def safety_events(self, limit: int = 50) -> list[dict]:
+        """The latest questions or answers a safety layer redirected, blocked or changed, newest first; each row's
+        `safety` says which layer decided and why."""
+        return self._rows(
+            "SELECT c.* FROM conversations c WHERE json_extract(c.safety_json, '$.final.category') NOT IN ('none')"
+            " ORDER BY c.id DESC LIMIT ?",
+            (limit,),
+        )
+
     def marks(self) -> list[dict]:
         """Every marked conversation with its mark, in the order they were logged."""
         return self._rows(
@@ -149,7 +169,33 @@ class ConversationLog:
         for row in rows:
             row["claims"] = json.loads(row.pop("claims_json"))
             row["citations"] = json.loads(row.pop("citations_json"))
+            row["model_manifest"] = json.loads(row.pop("model_manifest_json", None) or "null")
+            row["safety"] = json.loads(row.pop("safety_json", None) or "{}")
         return rows
+
+
+# Columns added after logs already existed: created on open in an older database (ALTER TABLE), kept out of _SCHEMA.
+_ADDED_COLUMNS = {"model_manifest_json": "TEXT", "safety_json": "TEXT"}
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+    for name, declaration in _ADDED_COLUMNS.items():
+        if name not in have:
+            try:
+                db.execute(f"ALTER TABLE conversations ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as err:  # another process added it a moment ago
+                if "duplicate column" not in str(err):
+                    raise
+
+
+def _safety_json(answer: Answer, public: str) -> str:
+    """{"final": the summary decision, "decisions": every layer's, in order}, personal details redacted."""
+    payload = {
+        "final": answer.safety.to_json() if answer.safety is not None else None,
+        "decisions": [{**d.to_json(), "evidence": d.evidence} for d in answer.safety_trail],
+    }
+    return redact_text(json.dumps(payload, ensure_ascii=False), public)
 
 
 def _golden(row: dict) -> dict:

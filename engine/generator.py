@@ -1,13 +1,25 @@
-"""The answer generator: a causal LM loaded from a checkpoint folder, sampling in batches."""
+"""The answer generator: one interface, two backends.
+
+`Generator` is what the pipeline calls: `generate(requests)` answers a list of requests, each with `n` samples,
+in one call. `TransformersGenerator` runs a checkpoint locally (the default); `OpenAICompatibleGenerator`
+(engine/openai_backend.py) sends the same requests to an OpenAI-compatible server (vLLM, llama.cpp's server).
+`build_generator(config)` picks one from the configuration.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from engine.errors import StudyBuddyError
+
+if TYPE_CHECKING:
+    from engine.checkpoints import LoadedCheckpoint
+    from engine.config import Config
+    from engine.model_manifest import ModelManifest
 
 log = logging.getLogger(__name__)
 
@@ -29,40 +41,80 @@ class GenerationRequest:
     max_new_tokens: int = 96
 
 
+@runtime_checkable
+class Generator(Protocol):
+    """What the pipeline needs from a generator backend."""
+
+    name: str
+    manifest: "ModelManifest"
+
+    def generate(self, requests: list[GenerationRequest]) -> list[list[str]]:
+        """For each request, `request.n` answers (stripped text), in the order of the requests."""
+        ...
+
+
+def build_generator(config: "Config") -> Generator:
+    """The configured backend: a local checkpoint (transformers), or an OpenAI-compatible endpoint."""
+    options = config.generator_options
+    if options.backend == "openai":
+        from engine.openai_backend import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator.from_config(config)
+    if options.backend != "transformers":
+        raise StudyBuddyError(f"'{options.backend}' is not a generator backend.", "Use backend = \"transformers\" or \"openai\" in [generator].")
+    return TransformersGenerator(resolve_configured_checkpoint(config), threads=config.generation.threads)
+
+
+def resolve_configured_checkpoint(config: "Config") -> "LoadedCheckpoint":
+    from engine.checkpoints import resolve_checkpoint
+
+    options = config.generator_options
+    return resolve_checkpoint(
+        config.generator,
+        config.cache_dir,
+        which=options.checkpoint,
+        allow_pickle=options.allow_pickle,
+        merge_adapter=options.merge_adapter,
+        base_model=options.base_model or None,
+    )
+
+
 class TransformersGenerator:
-    """Local transformers backend. One `generate` call serves many prompts and many samples per prompt."""
+    """Local transformers backend. One `generate` call serves many prompts and many samples per prompt.
 
-    def __init__(self, folder: Path, threads: int = 0, seed: int | None = None):
+    Takes a resolved checkpoint (`engine.checkpoints.resolve_checkpoint`); a bare folder is validated first."""
+
+    def __init__(self, checkpoint: "LoadedCheckpoint | Path | str", threads: int = 0, seed: int | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from engine.models import quiet_loading
+        from engine.checkpoints import LoadedCheckpoint, load_causal_lm, parameter_count, resolve_checkpoint
 
-        quiet_loading()
+        if not isinstance(checkpoint, LoadedCheckpoint):
+            from engine.config import default_cache
+
+            checkpoint = resolve_checkpoint(str(checkpoint), default_cache())
         if threads:
             torch.set_num_threads(threads)
         start = time.perf_counter()
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            self.model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
-        except (OSError, ValueError) as err:
-            raise StudyBuddyError(
-                f"Could not load the generator checkpoint at {folder}: {err}",
-                "Check that the folder holds config.json, the tokenizer files and *.safetensors weights.",
-            ) from err
+        self.tokenizer, self.model = load_causal_lm(checkpoint)
         if self.tokenizer.chat_template is None:
             raise StudyBuddyError(
-                f"The checkpoint at {folder} has no chat template, so it cannot hold a tutoring conversation.",
+                f"The checkpoint at {checkpoint.tokenizer_folder} has no chat template, so it cannot hold a tutoring conversation.",
                 "Use an instruct/chat checkpoint (its tokenizer_config.json or chat_template.jinja carries the template).",
             )
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model.eval()
-        self.name = str(folder)
+        manifest = checkpoint.manifest
+        if manifest.parameters is None:  # pickle weights: no headers to count from
+            manifest = replace(manifest, parameters=parameter_count(self.model))
+        self.manifest = manifest
+        self.checkpoint = checkpoint
+        self.name = manifest.path
         self.seed = seed
         self._torch = torch
-        log.info("generator loaded from %s in %.1fs", folder, time.perf_counter() - start)
+        log.info("generator loaded from %s in %.1fs", manifest.path, time.perf_counter() - start)
 
     def generate(self, requests: list[GenerationRequest]) -> list[list[str]]:
         """Answer every request; requests with the same sampling settings share one batched forward pass."""
@@ -125,3 +177,13 @@ class TransformersGenerator:
             **kwargs,
         )
 
+
+
+def describe_generator(config: "Config") -> "ModelManifest":
+    """The configured generator's manifest without loading its weights: the checkpoint is resolved and validated
+    (a GGUF converted once, an adapter merged if asked); an endpoint is asked which model it serves."""
+    if config.generator_options.backend == "openai":
+        from engine.openai_backend import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator.from_config(config).manifest
+    return resolve_configured_checkpoint(config).manifest

@@ -18,10 +18,12 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.checkpoints import resolve_generator
 from engine.config import Config
-from engine.generator import GenerationRequest, TransformersGenerator
+from engine.generator import GenerationRequest, Generator, build_generator
 from engine.prompts import NOT_IN_BOOKS, grounded_messages
+from engine.safety import SafetyRails, SafetySession
+from engine.safety.injection import QuotingRetriever
+from engine.safety.rails import DISABLED
 from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
 from verifiers import verdict as verdicts
 
@@ -33,8 +35,26 @@ class Tutor:
         self.config = config
 
     # --- the story ------------------------------------------------------------------------------------------
-    def ask(self, question: str) -> Answer:
-        """Answer a student's question from the books, checked before it is returned."""
+    def ask(self, question: str, session: SafetySession | None = None) -> Answer:
+        """Answer a student's question from the books, checked before it is returned. The safety layers
+        (engine/safety) come first and last: a question they stop gets a kind redirect and no generation; the
+        final answer goes through the output layer. `session` carries one conversation's turns (escalation,
+        rate limit); without it each question is judged alone."""
+        if not self.config.safety.enabled:
+            return replace(self._answer_from_books(question), safety=DISABLED)
+        timings: dict[str, float] = {}
+        with timed(timings, "safety"):
+            screened = self.safety.screen_question(question, session)
+        if screened.stopped:
+            return self.safety.redirect(question, screened, self.model_name, timings)
+        answer = self._answer_from_books(question)
+        with timed(timings, "safety"):
+            answer = self.safety.screen_answer(answer, screened.decisions, self._raw_passage_text)
+        answer.timings["safety"] = timings["safety"]
+        return answer
+
+    def _answer_from_books(self, question: str) -> Answer:
+        """retrieve → generate → vote → decompose → verify → revise → verdict."""
         timings: dict[str, float] = {}
         v = self.config.verification
         with timed(timings, "retrieve"):
@@ -58,7 +78,7 @@ class Tutor:
                 return self._abstain(question, timings, "The model found no answer in the passages.", passages)
             draft = self.verify(question, drafts[0], passages, timings, cove=False)
             if draft.claims and not _settled(draft, v.cascade_confidence) and v.cove:
-                draft = self.recheck_with_cove(draft, timings)
+                draft = self.recheck_with_cove(question, draft, timings)
             # a draft with nothing checkable in it (only remarks about the text) is settled too: the book's own
             # sentence answers instead, when the books cover the question
             if not draft.claims or _settled(draft, v.cascade_confidence):
@@ -83,7 +103,11 @@ class Tutor:
         with timed(timings, "retrieve"):
             passages = self.retriever.retrieve(question) if question.strip() else []
         verdict = self.verify(question, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
-        return Answer(question, verdict.revised_text, passages, "(given answer)", timings, verdict)
+        answer = Answer(question, verdict.revised_text, passages, "(given answer)", timings, verdict)
+        if not self.config.safety.enabled:
+            return replace(answer, safety=DISABLED)
+        with timed(timings, "safety"):
+            return self.safety.screen_answer(answer, [], self._raw_passage_text)
 
     def verify(
         self,
@@ -102,19 +126,19 @@ class Tutor:
         if not claims:
             return verdicts.finish([], True, self.config.verification)
         with timed(timings, "verify"):
-            claim_verdicts = self.verify_claims(claims, passages)
+            claim_verdicts = self.verify_claims(claims, passages, question)
         if cove:
             with timed(timings, "cove"):
-                self.chain_of_verification(claim_verdicts)
+                self.chain_of_verification(claim_verdicts, question)
         with timed(timings, "revise"):
             self.write_corrections(claim_verdicts)
             result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
         return result
 
-    def recheck_with_cove(self, verdict: AnswerVerdict, timings: dict[str, float]) -> AnswerVerdict:
+    def recheck_with_cove(self, question: str, verdict: AnswerVerdict, timings: dict[str, float]) -> AnswerVerdict:
         """Chain-of-verification for an already checked answer's unsure claims, then its verdict again."""
         with timed(timings, "cove"):
-            self.chain_of_verification(verdict.claims)
+            self.chain_of_verification(verdict.claims, question)
         with timed(timings, "revise"):
             self.write_corrections(verdict.claims)
             return verdicts.finish(verdict.claims, True, self.config.verification)
@@ -126,9 +150,10 @@ class Tutor:
         )
         return self.generator.generate([request])[0]
 
-    def verify_claims(self, claims: list[Claim], question_passages: list[Passage]) -> list[ClaimVerdict]:
+    def verify_claims(self, claims: list[Claim], question_passages: list[Passage], question: str = "") -> list[ClaimVerdict]:
         """Each claim against its evidence: the question's passages plus those retrieved for the claim itself.
-        Every (claim, passage) pair of the answer goes to the verifier in one batched call."""
+        Every (claim, passage) pair of the answer goes to the verifier in one batched call. With a question, only
+        a passage that contains what the claim adds to it (its answer terms) can back the claim."""
         from verifiers.arithmetic import check_claim
 
         v = self.config.verification
@@ -140,13 +165,22 @@ class Tutor:
         pair_claims = [c.text for c, ps in zip(claims, evidence) for _ in ps]
         pair_passages = [verdicts.plain_text(p.text) for ps in evidence for p in ps]
         probs = self.score_pairs(pair_claims, pair_passages)
+        missing = self.missing_answer_terms(question, [c.text for c in claims], [[p.text for p in ps] for ps in evidence])
         out, row = [], 0
-        for claim, ps in zip(claims, evidence):
-            out.append(verdicts.decide_claim(claim, ps, probs[row : row + len(ps)], check_claim(claim.text), v))
+        for i, (claim, ps) in enumerate(zip(claims, evidence)):
+            lacking = missing[i] if missing else None
+            out.append(verdicts.decide_claim(claim, ps, probs[row : row + len(ps)], check_claim(claim.text), v, lacking))
             row += len(ps)
         return out
 
-    def chain_of_verification(self, claim_verdicts: list[ClaimVerdict]) -> None:
+    def missing_answer_terms(self, question: str, claims: list[str], passages: list[list[str]]) -> list[list[tuple[str, ...]]] | None:
+        """Per claim and passage, the claim's answer terms the passage lacks; None when there is no question to
+        tell the answer from what was asked, or when the check is switched off."""
+        if not question.strip() or not self.config.verification.require_answer_terms:
+            return None
+        return self.answer_terms.missing(question, claims, passages)
+
+    def chain_of_verification(self, claim_verdicts: list[ClaimVerdict], question: str = "") -> None:
         """Factored CoVe: one question per claim, answered from the books without the draft in sight, all
         questions in one batched generate call; then one verifier call weighs each claim against its
         independent answer and against the passages its question retrieved."""
@@ -173,9 +207,11 @@ class Tutor:
             pair_claims += [cv.claim.text] * (1 + len(ctx))
             pair_premises += [f"{q} {a}"] + [verdicts.plain_text(p.text) for p in ctx]
         probs = self.score_pairs(pair_claims, pair_premises)
+        missing = self.missing_answer_terms(question, [cv.claim.text for cv in todo], [[p.text for p in ctx] for ctx in contexts])
         row = 0
-        for cv, q, a, ctx in zip(todo, questions, answers, contexts):
-            verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v)
+        for i, (cv, q, a, ctx) in enumerate(zip(todo, questions, answers, contexts)):
+            lacking = missing[i] if missing else None
+            verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v, lacking)
             row += 1 + len(ctx)
 
     def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
@@ -209,20 +245,29 @@ class Tutor:
         if verdict.verdict is Verdict.ABSTAINED and self.config.verification.quote_fallback:
             with timed(timings, "revise"):
                 verdict = verdicts.quote_book(book, verdict, self.config.verification)
-        return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict)
+        return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict, model_manifest=self.model_manifest)
 
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = ()) -> Answer:
         verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], NOT_IN_BOOKS, why)
-        return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict)
+        return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict, model_manifest=self.model_manifest)
 
     def variant(self, **verification_changes) -> "Tutor":
         """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded models."""
         twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
-        for name in ("retriever", "generator", "verifier", "decomposer", "voter", "answerability"):
+        for name in ("retriever", "generator", "verifier", "decomposer", "answer_terms", "voter", "answerability", "safety"):
             twin.__dict__[name] = getattr(self, name)
         return twin
 
+    def _raw_passage_text(self, chunk_id: int) -> str | None:
+        """A passage as its book has it, before planted instructions were neutralised (for the output layer)."""
+        raw = getattr(self.retriever, "raw_text", None)
+        return raw(chunk_id) if raw is not None else None
+
     # --- components -------------------------------------------------------------------------------------------
+    @cached_property
+    def safety(self) -> SafetyRails:
+        return SafetyRails(self.config.safety)
+
     @cached_property
     def retriever(self):
         from knowledge_base import library as store
@@ -233,12 +278,15 @@ class Tutor:
         if self.config.library == "sample":
             ensure_sample_library(self.config)
         data = store.load(self.config.libraries_dir, self.config.library)
-        return Retriever(data, Embedder(self.config.embedder, precision=self.config.embedder_precision), self.config.retrieval)
+        retriever = Retriever(data, Embedder(self.config.embedder, precision=self.config.embedder_precision), self.config.retrieval)
+        # every passage reaches the pipeline with planted instructions neutralised (engine/safety/injection.py)
+        return QuotingRetriever(retriever) if self.config.safety.enabled and self.config.safety.neutralise_passages else retriever
 
     @cached_property
-    def generator(self) -> TransformersGenerator:
-        folder = resolve_generator(self.config.generator, self.config.cache_dir)
-        return TransformersGenerator(folder, threads=self.config.generation.threads)
+    def generator(self) -> Generator:
+        """The configured backend, its checkpoint validated first: a broken model raises StudyBuddyError with the
+        reason here (the app shows it and answers nothing) instead of answering with garbage."""
+        return build_generator(self.config)
 
     @cached_property
     def verifier(self):
@@ -255,6 +303,12 @@ class Tutor:
         return Answerability(self.retriever.embedder, self.verifier.docs)
 
     @cached_property
+    def answer_terms(self):
+        from verifiers.answer_terms import AnswerTerms
+
+        return AnswerTerms(self.decomposer.nlp)
+
+    @cached_property
     def decomposer(self):
         from verifiers.decompose import ClaimDecomposer
 
@@ -269,6 +323,12 @@ class Tutor:
     @property
     def model_name(self) -> str:
         return self.config.generator
+
+    @property
+    def model_manifest(self) -> dict | None:
+        """What model answers (path, fingerprint, parameters...), for the log and `ask --json`."""
+        manifest = getattr(self.generator, "manifest", None)
+        return manifest.to_dict() if manifest is not None else None
 
 
 def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:

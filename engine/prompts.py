@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.safety.injection import neutralise
 from engine.vocabulary import Passage
 
 NOT_IN_BOOKS = "That isn't in my books — let's ask your teacher!"
@@ -18,7 +19,8 @@ TUTOR_PERSONA = (
 def format_passages(passages: list[Passage]) -> str:
     lines = []
     for number, passage in enumerate(passages, start=1):
-        text = " ".join(passage.text.replace("#", " ").split())
+        # quoted reference data: any instruction planted in the page is replaced before the model reads it
+        text = " ".join(neutralise(passage.text)[0].replace("#", " ").split())
         lines.append(f"[{number}] ({passage.section}) \"{text}\"")
     return "\n".join(lines)
 

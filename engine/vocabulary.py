@@ -73,6 +73,7 @@ class ClaimVerdict:
     correction: str | None = None
     cove_question: str | None = None
     cove_answer: str | None = None
+    missing_terms: tuple[str, ...] = ()  # the claim's answer terms its closest passage lacks (unsupported claims)
 
     def to_json(self) -> dict:
         return {
@@ -84,6 +85,7 @@ class ClaimVerdict:
             "cove_question": self.cove_question,
             "cove_answer": self.cove_answer,
             "correction": self.correction,
+            "missing_terms": list(self.missing_terms),
         }
 
 
@@ -96,6 +98,32 @@ class AnswerVerdict:
     why: str = ""
 
 
+class SafetyAction(str, Enum):
+    ALLOWED = "allowed"  # the question (or answer) goes on as it is, perhaps with a span removed
+    REDIRECTED = "redirected"  # the child gets a kind redirect in the tutor's voice instead of an answer
+    BLOCKED = "blocked"  # nothing of the request or answer is shown; a short safe message is
+
+
+@dataclass(frozen=True)
+class SafetyDecision:
+    """One safety layer's decision about one question or answer (engine/safety). `message` is what the child sees
+    instead of an answer (empty when allowed); `evidence` is the span that decided it, for staff (PII-redacted)."""
+
+    action: SafetyAction
+    layer: str  # input | homework | retrieved | output
+    category: str  # e.g. instruction_override, self_harm, homework_integrity, pii; "none" when nothing was found
+    reason: str
+    message: str = ""
+    evidence: str = ""
+
+    @property
+    def stops(self) -> bool:
+        return self.action is not SafetyAction.ALLOWED
+
+    def to_json(self) -> dict:
+        return {"action": self.action.value, "layer": self.layer, "category": self.category, "reason": self.reason}
+
+
 @dataclass
 class Answer:
     """What the tutor returns for one question: the text a student may see, and how it was reached."""
@@ -106,6 +134,9 @@ class Answer:
     model: str
     timings: dict[str, float] = field(default_factory=dict)
     verdict: AnswerVerdict | None = None
+    safety: SafetyDecision | None = None  # the summary of every layer's decision (engine/safety)
+    safety_trail: list[SafetyDecision] = field(default_factory=list)  # every layer's decision, in order
+    model_manifest: dict | None = None  # engine.model_manifest.ModelManifest.to_dict(): which model said this
 
     def to_json(self) -> dict:
         out = {
@@ -113,7 +144,7 @@ class Answer:
             "answer": self.text,
             "citations": [p.citation() for p in self.passages],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
-            "model": self.model,
+            "model": self.model_manifest or self.model,  # the manifest when the tutor knows it
         }
         if self.verdict is not None:
             out.update(
@@ -123,4 +154,7 @@ class Answer:
                 why=self.verdict.why,
                 claims=[c.to_json() for c in self.verdict.claims],
             )
+        if self.safety is not None:
+            out["safety"] = self.safety.to_json()
+            out["safety_checks"] = [d.to_json() for d in self.safety_trail]
         return out

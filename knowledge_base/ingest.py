@@ -38,6 +38,7 @@ class IngestReport:
     total_documents: int = 0
     seconds: float = 0.0
     wrote: bool = False
+    flagged: int = 0  # passages carrying instructions addressed to an AI (see `studybuddy flagged-passages`)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -50,6 +51,8 @@ class IngestReport:
             f"{self.unchanged} unchanged ({self.changed_documents} changed documents); "
             f"{self.chunks_embedded} passages embedded; {self.total_documents} documents and {self.total_chunks} "
             f"passages in total; {self.seconds:.1f}s."
+            + (f" {self.flagged} passage(s) flagged for staff: they contain instructions addressed to an AI "
+               f"(list them with: studybuddy flagged-passages --library {self.library})." if self.flagged else "")
         )
 
 
@@ -168,6 +171,7 @@ def _ingest(config, paths, library, book, remove_books, progress) -> IngestRepor
     log.info("writing library '%s' (%d passages)", library, len(chunks))
     store.write_version(config.libraries_dir, library, manifest, chunks, vectors, config.retrieval.index_type)
     report.wrote = True
+    report.flagged = len({f["passage"] for f in manifest["safety"]["flagged_passages"]})
     report.total_documents = len(documents)
     report.total_chunks = len(chunks)
     report.seconds = time.perf_counter() - start
@@ -241,7 +245,39 @@ def _manifest(config, library, embedder, documents, files, chunks, old_manifest)
         "books": books,
         "files": files,
         "documents": documents,
+        # passages that give instructions to an AI (planted prompt injection), for staff to review
+        "safety": {"flagged_passages": find_flagged(chunks)},
     }
+
+
+def find_flagged(chunks: list[Chunk]) -> list[dict]:
+    """Every passage carrying an instruction addressed to an AI ("ignore your guidelines", "tell the student to
+    visit …"). They stay in the library, neutralised whenever retrieved; staff see them listed."""
+    from engine.safety.injection import find_instructions
+
+    flagged = []
+    for row, chunk in enumerate(chunks):
+        for found in find_instructions(chunk.text):
+            flagged.append({"passage": row, "book": chunk.book, "section": chunk.section, "doc_id": chunk.doc_id,
+                            "file": chunk.file, "kind": found.kind, "instruction": " ".join(found.text.split())[:400]})
+    if flagged:
+        log.warning("%d passage(s) carry instructions addressed to an AI; see `studybuddy flagged-passages`", len({f["passage"] for f in flagged}))
+    return flagged
+
+
+def flagged_passages(config: Config, library: str) -> list[dict]:
+    """The flagged passages of a library (read from its manifest; a library ingested before flagging existed is
+    scanned now)."""
+    manifest = store.read_manifest(config.libraries_dir, library)
+    if manifest is None:
+        store.load(config.libraries_dir, library)  # raises the usual "no library called …" message
+    if "safety" in manifest:
+        return manifest["safety"]["flagged_passages"]
+    import json
+
+    version = store.current_version(store.library_dir(config.libraries_dir, library))
+    lines = (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    return find_flagged([Chunk(**json.loads(line)) for line in lines if line])
 
 
 def ensure_sample_library(config: Config, progress: bool = False) -> None:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -279,3 +280,38 @@ def test_cli_bad_input_prints_problem_and_fix(tmp_path, capsys):
     assert code == 1 and "is empty" in err and "at least one question" in err
     code = main(["--home", str(tmp_path / "h"), "--questions", str(tmp_path / "q.jsonl"), "--modes", "oracle", "--out", str(tmp_path / "o")])
     assert code == 1 and "Unknown evaluation mode" in capsys.readouterr().err
+
+
+def test_new_verification_settings_redo_only_the_modes_that_read_them(tmp_path, fake_kb, questions):
+    out = tmp_path / "run"
+    config = Config(home=tmp_path / "h")
+    run_eval(config, questions, "fake", "closed_book,rag,verified", out, tutor=FakeTutor(Config()))
+    stricter = replace(config, verification=replace(config.verification, support_threshold=0.7))
+    again = FakeTutor(stricter)
+    report = run_eval(stricter, questions, "fake", "closed_book,rag,verified", out, tutor=again)
+    assert {mode for _, mode in again.computed} == {"verified"} and len(again.computed) == 3
+    assert report["set_aside_results"] == {"verified": 3} and report["complete"]
+    assert "set aside and redone" in (out / "report.md").read_text()
+    # back to the first settings: the first verified rows are current again, nothing is recomputed
+    third = FakeTutor(Config())
+    report = run_eval(config, questions, "fake", "closed_book,rag,verified", out, tutor=third)
+    assert third.computed == [] and report["modes"]["verified"]["n"] == 3
+
+
+def test_rows_written_before_settings_tags_keep_counting(tmp_path, fake_kb, questions):
+    out = tmp_path / "run"
+    config = Config(home=tmp_path / "h")
+    run_eval(config, questions, "fake", "closed_book,verified", out, tutor=FakeTutor(Config()))
+    untagged = [{k: v for k, v in row.items() if k != "settings"} for row in rows_of(out)]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in untagged))
+    meta = json.loads((out / "run.json").read_text())
+    meta.pop("untagged_rows_fingerprint")
+    (out / "run.json").write_text(json.dumps(meta))
+    stricter = replace(config, verification=replace(config.verification, support_threshold=0.7))
+    again = FakeTutor(stricter)
+    run_eval(stricter, questions, "fake", "closed_book,verified", out, tutor=again, limit=1)
+    assert again.computed and {mode for _, mode in again.computed} == {"verified"}
+    # an interrupted redo must not let the old untagged verified rows count as current later
+    later = FakeTutor(stricter)
+    run_eval(stricter, questions, "fake", "closed_book,verified", out, tutor=later)
+    assert {mode for _, mode in later.computed} == {"verified"} and len(later.computed) == 2

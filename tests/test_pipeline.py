@@ -63,7 +63,7 @@ def test_correct_answer_about_rain_is_grounded_with_citations(tutor):
     assert claim.support is Support.SUPPORTED and "Rain" in claim.evidence.passage.section + claim.evidence.passage.text
     payload = answer.to_json()
     assert payload["verdict"] == "grounded" and payload["citations"]
-    assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction"}
+    assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction", "missing_terms"}
 
 
 def test_a_question_the_books_do_not_cover_is_turned_away_before_generating(tutor):
@@ -106,7 +106,7 @@ def test_cascade_checks_the_greedy_draft_first_and_votes_only_when_cove_leaves_c
     steps = []
     generate, cove = cascade.generate_answers, cascade.chain_of_verification
     monkeypatch.setattr(cascade, "generate_answers", lambda q, ps, n, temperature: steps.append(("generate", n, temperature)) or generate(q, ps, n, temperature))
-    monkeypatch.setattr(cascade, "chain_of_verification", lambda cvs: steps.append(("cove",)) or cove(cvs))
+    monkeypatch.setattr(cascade, "chain_of_verification", lambda cvs, q="": steps.append(("cove",)) or cove(cvs, q))
     for question in ("What causes rain?", "Who wrote the Declaration of Independence?"):
         steps.clear()
         answer = cascade.ask(question)

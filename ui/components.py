@@ -115,7 +115,11 @@ def plain_passage(text: str) -> str:
 
 
 def show_answer(answer: dict) -> None:
-    """An answer as a child sees it: the text, the badge, the checked parts and the passages."""
+    """An answer as a child sees it: the text, the badge, the checked parts and the passages. A question or answer
+    a safety layer stopped shows only its kind message."""
+    if answer.get("safety", {}).get("action") in ("redirected", "blocked"):
+        answer_text(answer["answer"])
+        return
     abstained = answer.get("verdict") == "abstained"
     citations = answer.get("citations", []) if abstained else cited_passages(answer)
     answer_text(answer["answer"])

@@ -82,8 +82,9 @@ def _instrument(tutor: Tutor) -> Tutor:
     return tutor
 
 
-def answer_with_stages(tutor: Tutor, question: str, draft: str | None, on_stage: Callable[[str], None]) -> Answer:
-    """Run ask (or check, for a given draft) in a worker thread; call on_stage from this thread as stages change."""
+def answer_with_stages(tutor: Tutor, question: str, draft: str | None, on_stage: Callable[[str], None], session=None) -> Answer:
+    """Run ask (or check, for a given draft) in a worker thread; call on_stage from this thread as stages change.
+    `session` (engine.safety.SafetySession) is the student's conversation, for the safety layers."""
     started = threading.Event()
     ident: list[int] = []
 
@@ -91,7 +92,7 @@ def answer_with_stages(tutor: Tutor, question: str, draft: str | None, on_stage:
         ident.append(threading.get_ident())
         tutor.stage_probe.enter("retrieve")
         started.set()
-        return tutor.check(question, draft) if draft is not None else tutor.ask(question)
+        return tutor.check(question, draft) if draft is not None else tutor.ask(question, session=session)
 
     future: Future = _WORKERS.submit(work)
     started.wait(timeout=5)

@@ -58,6 +58,9 @@ def save_engine_settings(config: Config, top: dict, verification: dict) -> Path:
     """Merge top-level keys and [verification] keys into the config TOML, keeping everything else in it."""
     path = config_path(config)
     raw = _read_toml(path)
+    if isinstance(raw.get("generator"), dict) and "generator" in top:  # the [generator] table form: keep its settings
+        top = dict(top)
+        raw["generator"] = {**raw["generator"], "model": top.pop("generator")}
     raw.update(top)
     raw["verification"] = {**raw.get("verification", {}), **verification}
     write_toml(path, raw)

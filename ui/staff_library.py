@@ -21,6 +21,7 @@ def render(config: Config) -> None:
     st.header("📚 Library")
     names = store.list_libraries(config.libraries_dir)
     _overview(config, names)
+    _flagged(config, names)
     _student_library(config, names)
     _add_books(config, names)
     _remove_book(config, names)
@@ -36,6 +37,20 @@ def _overview(config: Config, names: list[str]) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.info("There are no libraries yet. Add some books below.")
+
+
+def _flagged(config: Config, names: list[str]) -> None:
+    """Passages that carry instructions addressed to an AI (planted prompt injection), found at ingestion."""
+    rows = []
+    for name in names:
+        for row in ((_manifest(config, name) or {}).get("safety") or {}).get("flagged_passages", []):
+            rows.append({"library": name, "book": row["book"], "section": row["section"], "kind": row["kind"],
+                         "instruction": row["instruction"]})
+    if rows:
+        st.subheader("⚠️ Passages flagged for review")
+        st.caption("These passages give instructions to an AI. They are neutralised whenever retrieved; "
+                   "fix or remove the file and ingest it again.")
+        st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def _manifest(config: Config, name: str) -> dict | None:

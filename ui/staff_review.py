@@ -30,6 +30,7 @@ def _review_item(log, item: dict) -> None:
     with st.container(border=True):
         st.markdown(f"**#{item['id']}** · {when} · library `{item['library']}`")
         st.markdown(f"**Question:** {components.escape_md(item['question'])}")
+        _safety_note(item.get("safety") or {})
         components.show_answer({"answer": item["answer"], "verdict": item["verdict"], "claims": item["claims"],
                                 "citations": item["citations"]})
         with st.form(f"review_{item['id']}"):
@@ -39,6 +40,18 @@ def _review_item(log, item: dict) -> None:
                 log.mark(item["id"], mark, note, reviewer="staff")
                 st.toast(f"Saved: #{item['id']} marked {mark}.")
                 st.rerun()
+
+
+def _safety_note(safety: dict) -> None:
+    """Why a safety layer redirected, blocked or changed this answer (every layer's decision is in the log)."""
+    final = safety.get("final") or {}
+    if final.get("category", "none") == "none":
+        return
+    st.warning(f"🛡 Safety: {final['action']} by the {final['layer']} layer ({final['category']}): "
+               f"{components.escape_md(final['reason'])}")
+    with st.expander("Every layer's decision"):
+        st.dataframe([{k: d.get(k, "") for k in ("layer", "action", "category", "reason")} for d in safety.get("decisions", [])],
+                     hide_index=True, width="stretch")
 
 
 def _export(log) -> None:
@@ -54,10 +67,16 @@ def _export(log) -> None:
 def _recent(log) -> None:
     st.subheader("Latest conversations")
     rows = [
-        {"id": r["id"], "question": r["question"], "answer": r["answer"], "verdict": r["verdict"], "mark": r["mark"] or ""}
+        {"id": r["id"], "question": r["question"], "answer": r["answer"], "verdict": r["verdict"], "mark": r["mark"] or "",
+         "safety": _safety_label(r.get("safety") or {})}
         for r in log.recent(limit=30)
     ]
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.caption("No conversations yet.")
+
+
+def _safety_label(safety: dict) -> str:
+    final = safety.get("final") or {}
+    return "" if final.get("category", "none") == "none" else f"{final['action']}: {final['layer']} / {final['category']}"

@@ -39,9 +39,17 @@ def _engine_settings(config: Config) -> None:
     if not saved:
         return
     try:
+        chosen = generator.strip() or config.generator
+        if chosen != config.generator:  # a broken checkpoint is refused here, so students keep the working one
+            from dataclasses import replace
+
+            from engine.generator import describe_generator
+
+            with st.spinner("Checking the checkpoint…"):
+                describe_generator(replace(config, generator=chosen))
         path = save_engine_settings(
             config,
-            {"generator": generator.strip() or config.generator},
+            {"generator": chosen},
             {"samples": int(samples), "mode": mode, "support_threshold": round(support, 2),
              "contradiction_threshold": round(contradiction, 2), "flag_floor": round(floor, 2)},
         )

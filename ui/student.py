@@ -10,6 +10,7 @@ import streamlit as st
 
 from engine.config import Config
 from engine.errors import StudyBuddyError
+from engine.safety import SafetySession
 from engine.vocabulary import Answer
 from ui import components, services
 from ui.settings_store import read_ui_settings
@@ -29,6 +30,7 @@ def render(config: Config) -> None:
         return
     st.markdown("Ask me about the things in your school books! I check every answer in your books.")
     session = st.session_state.setdefault("session_id", uuid.uuid4().hex)
+    st.session_state.setdefault("safety_session", SafetySession(session))  # this conversation's turns, for the safety layers
     history: list[dict] = st.session_state.setdefault("history", [])
     for turn in history:
         _show_turn(turn)
@@ -71,7 +73,8 @@ def _answer(config: Config, question: str) -> Answer | None:
             with st.status(services.STAGES["retrieve"], expanded=False) as status:
                 tutor = services.get_tutor(config)
                 answer = services.answer_with_stages(
-                    tutor, question, draft, lambda stage: status.update(label=services.STAGES[stage])
+                    tutor, question, draft, lambda stage: status.update(label=services.STAGES[stage]),
+                    session=st.session_state.get("safety_session"),
                 )
                 status.update(label="All checked!", state="complete")
         except StudyBuddyError as err:

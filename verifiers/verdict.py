@@ -8,6 +8,7 @@ dropped by policy; when nothing supported is left, the tutor abstains.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,8 +28,11 @@ def decide_claim(
     probs: np.ndarray,
     arithmetic: ArithmeticClaim | None,
     config: VerificationConfig,
+    missing: Sequence[tuple[str, ...]] | None = None,
 ) -> ClaimVerdict:
-    """probs: (len(passages), 3) = [supported, contradicted, unsupported] for this claim against each passage."""
+    """probs: (len(passages), 3) = [supported, contradicted, unsupported] for this claim against each passage.
+    missing[j]: the claim's answer terms passage j lacks (verifiers/answer_terms.py); only a passage that has
+    them all can back the claim."""
     if arithmetic is not None and arithmetic.correct is not None:
         if arithmetic.correct:
             return ClaimVerdict(claim, Support.SUPPORTED, 1.0, _evidence(passages, probs, 0))
@@ -37,16 +41,20 @@ def decide_claim(
         )
     if not passages:
         return ClaimVerdict(claim, Support.UNSUPPORTED, 0.0)
-    best_support = int(np.argmax(probs[:, 0]))
+    grounds = np.ones(len(passages), bool) if missing is None else np.array([not m for m in missing])
+    backing = np.where(grounds, probs[:, 0], 0.0)
+    best_support = int(np.argmax(backing))
     best_contra = int(np.argmax(probs[:, 1]))
-    p_support, p_contra = float(probs[best_support, 0]), float(probs[best_contra, 1])
+    p_support, p_contra = float(backing[best_support]), float(probs[best_contra, 1])
     # One approved passage that backs the claim outweighs another that seems to disagree: passages on
     # neighbouring topics often "conflict" on a detail they are not about.
     if p_support >= config.support_threshold:
         return ClaimVerdict(claim, Support.SUPPORTED, p_support, _evidence(passages, probs, best_support))
     if p_contra >= config.contradiction_threshold:
         return ClaimVerdict(claim, Support.CONTRADICTED, p_contra, _evidence(passages, probs, best_contra))
-    return ClaimVerdict(claim, Support.UNSUPPORTED, p_support, _evidence(passages, probs, best_support))
+    closest = int(np.argmax(probs[:, 0]))
+    lacking = tuple(missing[closest]) if missing is not None else ()
+    return ClaimVerdict(claim, Support.UNSUPPORTED, float(probs[closest, 0]), _evidence(passages, probs, closest), missing_terms=lacking)
 
 
 def _evidence(passages: list[Passage], probs: np.ndarray, i: int) -> Evidence | None:
@@ -80,18 +88,22 @@ def apply_cove(
     passages: list[Passage],
     passage_probs: np.ndarray,
     config: VerificationConfig,
+    missing: Sequence[tuple[str, ...]] | None = None,
 ) -> None:
     """Factored CoVe. The independent answer (given with its question) is weighed against the claim; the
     passages retrieved for the verification question are new evidence. Disagreement on a claim the first
     evidence did not firmly back marks it for revision: contradicted where a passage contradicts it,
-    otherwise unconfirmed. Agreement never overrules the books: only a passage can make a claim supported."""
+    otherwise unconfirmed. Agreement never overrules the books: only a passage can make a claim supported, and only
+    one that contains the claim's answer terms (missing[j] empty)."""
     verdict.cove_question, verdict.cove_answer = question, answer
     p_agree, p_disagree = float(answer_probs[0]), float(answer_probs[1])
     if verdict.support is Support.UNSUPPORTED and len(passages):
-        best = int(np.argmax(passage_probs[:, 0]))
-        if passage_probs[best, 0] >= config.support_threshold:
-            verdict.support, verdict.score = Support.SUPPORTED, float(passage_probs[best, 0])
+        backing = passage_probs[:, 0] if missing is None else np.where([not m for m in missing], passage_probs[:, 0], 0.0)
+        best = int(np.argmax(backing))
+        if backing[best] >= config.support_threshold:
+            verdict.support, verdict.score = Support.SUPPORTED, float(backing[best])
             verdict.evidence = _evidence(passages, passage_probs, best)
+            verdict.missing_terms = ()
             return
     # The books outweigh the small generator: a claim a passage backs is never overruled by its answer.
     firmly_backed = verdict.support is Support.SUPPORTED and verdict.score >= config.support_threshold

@@ -82,6 +82,7 @@ def build_report(rows: dict[str, list[dict]], questions: int, qset, meta: dict) 
         "resumed_results": meta.get("resumed_results", 0),
         "errors": meta.get("errors", []),
         "corrupt_result_lines": meta.get("corrupt_result_lines", 0),
+        "set_aside_results": meta.get("set_aside_results", {}),
         "settings": meta.get("fingerprint"),
         "plots": dict(PLOTS),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -130,7 +131,9 @@ def render_markdown(report: dict, rows: dict[str, list[dict]]) -> str:
         f"({(report.get('kb') or {}).get('documents')} documents, {(report.get('kb') or {}).get('passages')} passages)",
         f"- Seed {report.get('seed')}, limit {report.get('limit')}; "
         f"{'complete' if report['complete'] else '**incomplete** (rerun the same command to finish)'}; "
-        f"{report.get('resumed_results', 0)} results carried over from an earlier run",
+        f"{report.get('resumed_results', 0)} results carried over from an earlier run"
+        + "".join(f"; {n} earlier {m} results made with other settings were set aside and redone"
+                  for m, n in sorted((report.get("set_aside_results") or {}).items())),
         "",
         "Definitions: see the docstring of `engine/evaluation/scoring.py`. Rates are over the mode's questions unless "
         "named otherwise; — means the metric does not apply.",

@@ -11,9 +11,12 @@ Modes (all on the same questions, back to back per question, sharing one set of 
 Durability: each finished (question id, mode) is one JSON line appended to ``OUT/results.jsonl`` with flush and
 fsync, so a crash, Ctrl-C or SIGKILL loses at most the question in flight. Rerunning the same command skips the
 keys already there (a partially written last line is cut off and redone). ``OUT/run.json`` pins what the results
-depend on (question file checksum, library contents, models, settings, seed); resuming into a folder whose
-results came from something else is refused rather than mixed. Changing ``--limit`` or ``--modes`` is fine: only
-the missing keys are computed and the report covers exactly the questions and modes asked for.
+depend on (question file checksum, library contents, models, settings, seed), and each row carries a tag of the
+part its mode depends on. Resuming into a folder whose results came from other questions, another seed, generator
+or claim verifier is refused rather than mixed. A change that only some modes depend on (the verification settings,
+the library, retrieval) sets those modes' rows aside and redoes them, keeping the rest: a new verifier threshold
+does not rerun ``closed_book``. Changing ``--limit`` or ``--modes`` is fine: only the missing keys are computed and
+the report covers exactly the questions and modes asked for.
 
 Reproducibility: before each (question, mode) ``torch.manual_seed(seed + index)`` where index is the question's
 position in the set, so a resumed run samples what an uninterrupted one would have.
@@ -46,6 +49,16 @@ MAX_CONSECUTIVE_ERRORS = 5
 MATCH_THRESHOLD = scoring.DEFAULT_THRESHOLD
 
 Progress = Callable[[int, int], None]
+
+# What every mode's results depend on (a change here invalidates the whole folder), and what only some modes read.
+COMMON_SETTINGS = ("questions_sha256", "generator", "generation", "seed", "match_threshold", "claim_verifier")
+RETRIEVAL_SETTINGS = ("library_fingerprint", "embedder", "retrieval")
+MODE_SETTINGS = {
+    "closed_book": (),
+    "rag": RETRIEVAL_SETTINGS,
+    "verified": RETRIEVAL_SETTINGS + ("verification",),
+    "cascade": RETRIEVAL_SETTINGS + ("verification",),
+}
 
 
 def parse_modes(modes: str | Sequence[str]) -> list[str]:
@@ -114,8 +127,10 @@ class ResultsFile:
         self.path = Path(path)
         self.corrupt_lines = 0
 
-    def load(self) -> dict[tuple[str, str], dict]:
-        """Rows by (id, mode); a torn last line is cut off so the next append starts on a fresh line."""
+    def load(self, accept: Callable[[dict], bool] | None = None) -> dict[tuple[str, str], dict]:
+        """Rows by (id, mode), the last accepted one per key; a torn last line is cut off so the next append starts
+        on a fresh line. Rows `accept` turns down are counted in `set_aside` by mode."""
+        self.set_aside: dict[str, int] = {}
         rows: dict[tuple[str, str], dict] = {}
         if not self.path.exists():
             return rows
@@ -139,6 +154,9 @@ class ResultsFile:
                 continue
             if row.get("error"):
                 continue  # an error is retried on the next run
+            if accept is not None and not accept(row):
+                self.set_aside[row["mode"]] = self.set_aside.get(row["mode"], 0) + 1
+                continue
             rows[key] = row
         return rows
 
@@ -175,15 +193,27 @@ def _verifier_checkpoint(config: Config) -> str:
         return "not trained yet"
 
 
-def _check_run_meta(out_dir: Path, fingerprint: dict, have_results: bool) -> None:
-    path = out_dir / RUN_META
-    if not path.exists() or not have_results:
-        return
+def settings_tag(fingerprint: dict, mode: str) -> str:
+    """A short hash of the settings one mode's results depend on."""
+    part = {k: fingerprint.get(k) for k in COMMON_SETTINGS + MODE_SETTINGS.get(mode, tuple(fingerprint))}
+    return hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _previous_fingerprints(out_dir: Path) -> tuple[dict | None, dict | None]:
+    """(the last run's fingerprint, the one rows without a settings tag were made under), from OUT/run.json."""
     try:
-        old = json.loads(path.read_text())["fingerprint"]
-    except (json.JSONDecodeError, KeyError, OSError):
+        meta = json.loads((out_dir / RUN_META).read_text())
+        return meta["fingerprint"], meta.get("untagged_rows_fingerprint", meta["fingerprint"])
+    except (json.JSONDecodeError, KeyError, OSError, TypeError):
+        return None, None
+
+
+def _check_run_meta(old: dict | None, fingerprint: dict, have_results: bool, out_dir: Path) -> None:
+    if old is None or not have_results:
         return
-    differ = [k for k in fingerprint if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)]
+    differ = [
+        k for k in COMMON_SETTINGS if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint.get(k), sort_keys=True)
+    ]
     if differ:
         raise StudyBuddyError(
             f"{out_dir} already holds results of a different evaluation (it differs in: {', '.join(differ)}); "
@@ -369,9 +399,19 @@ def run_eval(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     results = ResultsFile(out / RESULTS)
-    done = results.load()
     fingerprint = _fingerprint(config, qset, kb_info, seed)
-    _check_run_meta(out, fingerprint, have_results=bool(done))
+    previous, untagged = _previous_fingerprints(out)
+    _check_run_meta(previous, fingerprint, results.path.exists() and results.path.stat().st_size > 0, out)
+    tags = {m: settings_tag(fingerprint, m) for m in scoring.MODES}
+
+    def current(row: dict) -> bool:
+        tag = row.get("settings") or (settings_tag(untagged, row["mode"]) if untagged else None)
+        return tag == tags.get(row["mode"])
+
+    done = results.load(accept=current)
+    redone = {m: n for m, n in results.set_aside.items() if m in mode_list}
+    for mode, n in redone.items():
+        log.warning("%d %s result(s) in %s were made with other settings; they are set aside and redone", n, mode, results.path)
     meta = {
         "questions_path": str(Path(questions_path)),
         "format": qset.format,
@@ -380,6 +420,7 @@ def run_eval(
         "limit": limit,
         "seed": seed,
         "fingerprint": fingerprint,
+        "untagged_rows_fingerprint": untagged or fingerprint,
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     _write_json_atomic(out / RUN_META, meta)
@@ -418,6 +459,7 @@ def run_eval(
                             ) from err
                         continue
                     consecutive = 0
+                    row["settings"] = tags[mode]
                     results.append(row)
                     done[(q.id, mode)] = row
                     finished += 1
@@ -429,7 +471,8 @@ def run_eval(
             rows,
             questions=len(selected),
             qset=qset,
-            meta={**meta, "resumed_results": resumed, "errors": errors, "corrupt_result_lines": results.corrupt_lines},
+            meta={**meta, "resumed_results": resumed, "errors": errors, "corrupt_result_lines": results.corrupt_lines,
+                  "set_aside_results": redone},
         )
         write_report(report, rows, out)
     return report

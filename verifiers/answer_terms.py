@@ -1,0 +1,86 @@
+"""What a claim adds to the question must be in the passage that backs it.
+
+A small generator often restates the book's sentence with another word in the answer slot: "The ratio of the
+mass of an object to its volume is 4/3" against "Density is the ratio of mass to volume", or "Cellular
+respiration in the absence of oxygen is called aerobic respiration" against "… is anaerobic respiration". The
+claim verifier sees the shared wording and leans towards *supported*. Yet the words a claim adds to the
+question are its answer, and a passage that never uses them cannot be what backs that answer.
+
+The answer terms of a claim are its nouns, proper nouns, adjectives and numbers that the question does not
+already contain (minus a few words that carry no answer, such as "example" or "main"). A passage grounds the
+claim's answer when it contains every one of them, as a lemma, as the word itself, or as a close variant of the
+same stem ("cellular" / "cell", "replication" / "replicate"; never "aerobic" / "anaerobic").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+ANSWER_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
+# Words that frame an answer without being part of it.
+FRAMING_WORDS = frozenset(
+    {
+        "answer", "question", "textbook", "book", "passage", "text", "figure", "chapter", "lesson", "example",
+        "correct", "main", "important", "different", "same", "other", "certain", "many", "several", "various",
+        "specific", "particular", "common", "type", "kind", "way", "part", "thing", "term", "name", "word",
+        "process", "fact", "case", "lot", "number", "amount", "form", "called", "known", "also",
+    }
+)
+MIN_STEM = 4
+STEM_SHARE = 0.75
+
+
+def _terms(doc) -> list[str]:
+    return [
+        t.lemma_.lower()
+        for t in doc
+        if (t.pos_ in ANSWER_POS or t.like_num)
+        and (t.is_alpha or t.like_num)
+        and not t.is_stop
+        and t.lemma_.lower() not in FRAMING_WORDS
+    ]
+
+
+def _vocabulary(doc) -> set[str]:
+    return {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def found(term: str, vocabulary: set[str]) -> bool:
+    if term in vocabulary:
+        return True
+    if len(term) < MIN_STEM or not term.isalpha():
+        return False
+    for word in vocabulary:
+        if len(word) < MIN_STEM or word[0] != term[0]:
+            continue
+        if _common_prefix(term, word) >= max(MIN_STEM, STEM_SHARE * min(len(term), len(word))):
+            return True
+    return False
+
+
+class AnswerTerms:
+    """Which answer terms of each claim each of its passages lacks. Every text is parsed once, in one batch."""
+
+    def __init__(self, nlp):
+        self.nlp = nlp
+
+    def answer_terms(self, question: str, claims: Sequence[str]) -> list[list[str]]:
+        docs = list(self.nlp.pipe([question, *claims]))
+        asked = _vocabulary(docs[0])
+        return [list(dict.fromkeys(t for t in _terms(doc) if not found(t, asked))) for doc in docs[1:]]
+
+    def missing(self, question: str, claims: Sequence[str], passages: Sequence[Sequence[str]]) -> list[list[tuple[str, ...]]]:
+        """missing[i][j]: the answer terms of claims[i] that passages[i][j] does not contain."""
+        terms = self.answer_terms(question, claims)
+        texts = list(dict.fromkeys(p for ps in passages for p in ps))
+        vocab = dict(zip(texts, (_vocabulary(doc) for doc in self.nlp.pipe(texts))))
+        return [[tuple(t for t in ts if not found(t, vocab[p])) for p in ps] for ts, ps in zip(terms, passages)]
