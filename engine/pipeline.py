@@ -165,7 +165,7 @@ class Tutor:
         pair_claims = [c.text for c, ps in zip(claims, evidence) for _ in ps]
         pair_passages = [verdicts.plain_text(p.text) for ps in evidence for p in ps]
         probs = self.score_pairs(pair_claims, pair_passages)
-        missing = self.missing_answer_terms(question, [c.text for c in claims], [[p.text for p in ps] for ps in evidence])
+        missing = self.missing_answer_terms(question, [c.text for c in claims], [[verdicts.plain_text(p.text) for p in ps] for ps in evidence])
         out, row = [], 0
         for i, (claim, ps) in enumerate(zip(claims, evidence)):
             lacking = missing[i] if missing else None
@@ -207,7 +207,7 @@ class Tutor:
             pair_claims += [cv.claim.text] * (1 + len(ctx))
             pair_premises += [f"{q} {a}"] + [verdicts.plain_text(p.text) for p in ctx]
         probs = self.score_pairs(pair_claims, pair_premises)
-        missing = self.missing_answer_terms(question, [cv.claim.text for cv in todo], [[p.text for p in ctx] for ctx in contexts])
+        missing = self.missing_answer_terms(question, [cv.claim.text for cv in todo], [[verdicts.plain_text(p.text) for p in ctx] for ctx in contexts])
         row = 0
         for i, (cv, q, a, ctx) in enumerate(zip(todo, questions, answers, contexts)):
             lacking = missing[i] if missing else None
@@ -306,7 +306,7 @@ class Tutor:
     def answer_terms(self):
         from verifiers.answer_terms import AnswerTerms
 
-        return AnswerTerms(self.decomposer.nlp)
+        return AnswerTerms(self.verifier.docs)
 
     @cached_property
     def decomposer(self):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from engine.config import VerificationConfig
-from engine.models import load_spacy
 from engine.vocabulary import Claim, Passage, Support
 from verifiers.answer_terms import AnswerTerms, found
+from verifiers.mismatch import DocCache
 from verifiers.verdict import apply_cove, decide_claim
 
 DENSITY = "Density is the ratio of the mass of an object to its volume."
@@ -17,7 +17,7 @@ RESPIRATION = "Cellular respiration that proceeds without oxygen is anaerobic re
 
 @pytest.fixture(scope="module")
 def terms() -> AnswerTerms:
-    return AnswerTerms(load_spacy())
+    return AnswerTerms(DocCache())
 
 
 def test_a_term_in_the_answer_slot_the_passage_never_uses_is_missing(terms):

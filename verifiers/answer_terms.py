@@ -15,6 +15,10 @@ same stem ("cellular" / "cell", "replication" / "replicate"; never "aerobic" / "
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from verifiers.mismatch import DocCache
 
 ANSWER_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 # Words that frame an answer without being part of it.
@@ -68,19 +72,20 @@ def found(term: str, vocabulary: set[str]) -> bool:
 
 
 class AnswerTerms:
-    """Which answer terms of each claim each of its passages lacks. Every text is parsed once, in one batch."""
+    """Which answer terms of each claim each of its passages lacks. Texts are read through a `DocCache`: the claim
+    verifier's own, so the claims and passages it has just parsed are not parsed again."""
 
-    def __init__(self, nlp):
-        self.nlp = nlp
+    def __init__(self, docs: DocCache):
+        self.docs = docs
 
     def answer_terms(self, question: str, claims: Sequence[str]) -> list[list[str]]:
-        docs = list(self.nlp.pipe([question, *claims]))
-        asked = _vocabulary(docs[0])
-        return [list(dict.fromkeys(t for t in _terms(doc) if not found(t, asked))) for doc in docs[1:]]
+        self.docs.parse([question, *claims])
+        asked = _vocabulary(self.docs[question])
+        return [list(dict.fromkeys(t for t in _terms(self.docs[c]) if not found(t, asked))) for c in claims]
 
     def missing(self, question: str, claims: Sequence[str], passages: Sequence[Sequence[str]]) -> list[list[tuple[str, ...]]]:
         """missing[i][j]: the answer terms of claims[i] that passages[i][j] does not contain."""
         terms = self.answer_terms(question, claims)
-        texts = list(dict.fromkeys(p for ps in passages for p in ps))
-        vocab = dict(zip(texts, (_vocabulary(doc) for doc in self.nlp.pipe(texts))))
+        self.docs.parse(p for ps in passages for p in ps)
+        vocab = {p: _vocabulary(self.docs[p]) for ps in passages for p in ps}
         return [[tuple(t for t in ts if not found(t, vocab[p])) for p in ps] for ts, ps in zip(terms, passages)]
