@@ -11,6 +11,7 @@ import pytest
 
 from engine.alignment.data import BEHAVIOURS, DPO_FILE, EVAL_FILE, SFT_FILE, dpo_dataset_rows, load, passages_of, problems, prompt_messages, sft_dataset_rows
 from engine.alignment.judges import judge
+from engine.evaluation.scoring import is_abstention
 from engine.prompts import NOT_IN_BOOKS, TUTOR_PERSONA, grounded_messages
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +76,11 @@ def test_citations_point_at_a_passage_that_is_there(sft, dpo):
 def test_grounded_replies_cite_and_not_in_books_replies_say_so(sft):
     grounded = [r for r in sft if r["behaviour"] == "grounded"]
     assert all(CITATION.search(r["response"]) for r in grounded)
-    assert all(NOT_IN_BOOKS in r["response"] for r in sft if r["behaviour"] == "not_in_books")
+    not_covered = [r["response"] for r in sft if r["behaviour"] == "not_in_books"]
+    assert all(is_abstention(reply) for reply in not_covered)
+    assert len(set(not_covered)) >= 5, "the abstention is worded many ways, not one sentence the model learns by rote"
+    assert sum(NOT_IN_BOOKS in reply for reply in not_covered) < len(not_covered) / 2
+    assert len(not_covered) <= 0.12 * len(sft), "abstaining is about a tenth of the data, not a default"
 
 
 def test_the_tutors_own_replies_pass_the_judges(sft):
@@ -117,6 +122,16 @@ def test_problems_are_named():
         ("2 + 2 = 48", {"kind": "correct", "right": ["4"], "wrong": ["5"]}, False),  # "4" inside "48" is not the answer
         ("Jupiter is the largest planet [2].", {"kind": "grounded", "expect": ["Jupiter"]}, True),
         (NOT_IN_BOOKS, {"kind": "grounded", "expect": ["Jupiter"]}, False),
+        ("Jupiter is the largest planet [2] and Venus is the hottest [4].", {"kind": "grounded", "expect": ["Jupiter"]}, True),
+        # degenerate replies fail whatever was asked, even when a phrase in them would pass
+        ("That's not in my books — let's ask your teacher! [1] [2] [3] [4] [5] [6] [7]", {"kind": "essay"}, False),
+        ("The largest planet is Jupiter [1]. [2] [3] [4]", {"kind": "grounded", "expect": ["Jupiter"]}, False),
+        ("I'm not sure. [1] (Chapter 2: The Planets › Jupiter) [2] (Chapter 2: The Planets › Mars)", {"kind": "refuse"}, False),
+        ("He was born in Ohio. He was born in Ohio. He was born in Ohio.", {"kind": "grounded", "expect": ["Ohio"]}, False),
+        # an abstention worded another way is still only an abstention
+        ("That's not in my books — let's ask your teacher! [1] [2]", {"kind": "answer", "answers": ["48"]}, False),
+        ("It's not in my books, so please ask your teacher!", {"kind": "refuse"}, False),
+        ("It's not in my books, so please ask your teacher!", {"kind": "unknown"}, True),
     ],
 )
 def test_judges_on_hand_made_replies(reply, spec, passed):
