@@ -315,3 +315,25 @@ def test_rows_written_before_settings_tags_keep_counting(tmp_path, fake_kb, ques
     later = FakeTutor(stricter)
     run_eval(stricter, questions, "fake", "closed_book,verified", out, tutor=later)
     assert {mode for _, mode in later.computed} == {"verified"} and len(later.computed) == 2
+
+
+def test_a_model_retrained_into_the_same_folder_is_evaluated_again(tmp_path, fake_kb, questions):
+    from tests.tiny_checkpoints import save_model
+
+    model = save_model(tmp_path / "runs" / "sft", seed=1)
+    out = tmp_path / "run"
+    config = replace(Config(home=tmp_path / "h"), generator=str(model))
+    run_eval(config, questions, "fake", "closed_book", out, tutor=FakeTutor(config))
+    same = FakeTutor(config)
+    run_eval(config, questions, "fake", "closed_book", out, tutor=same)
+    assert same.computed == []  # same weights: resumed, nothing recomputed
+    weights = json.loads((out / "run.json").read_text())["fingerprint"]["generator_weights"]
+    assert weights["path"] == str(model) and len(weights["sha256"]) == 64
+
+    kept = (out / "results.jsonl").read_bytes()
+    save_model(model, seed=2)  # "training" again into the same folder: same name, other weights
+    retrained = FakeTutor(config)
+    with pytest.raises(StudyBuddyError, match="generator_weights") as refused:
+        run_eval(config, questions, "fake", "closed_book", out, tutor=retrained)
+    assert "new --out folder" in refused.value.fix
+    assert retrained.computed == [] and (out / "results.jsonl").read_bytes() == kept  # not mixed, nothing lost

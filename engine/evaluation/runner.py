@@ -51,7 +51,7 @@ MATCH_THRESHOLD = scoring.DEFAULT_THRESHOLD
 Progress = Callable[[int, int], None]
 
 # What every mode's results depend on (a change here invalidates the whole folder), and what only some modes read.
-COMMON_SETTINGS = ("questions_sha256", "generator", "generation", "seed", "match_threshold", "claim_verifier")
+COMMON_SETTINGS = ("questions_sha256", "generator", "generator_weights", "generation", "seed", "match_threshold", "claim_verifier")
 RETRIEVAL_SETTINGS = ("library_fingerprint", "embedder", "retrieval")
 MODE_SETTINGS = {
     "closed_book": (),
@@ -173,6 +173,7 @@ def _fingerprint(config: Config, qset: QuestionSet, kb_info: dict, seed: int) ->
         "questions_sha256": qset.checksum,
         "library_fingerprint": kb_info["fingerprint"],
         "generator": config.generator,
+        "generator_weights": _generator_identity(config),
         "embedder": config.embedder,
         "retrieval": asdict(config.retrieval),
         "generation": {k: v for k, v in asdict(config.generation).items() if k != "threads"},
@@ -181,6 +182,19 @@ def _fingerprint(config: Config, qset: QuestionSet, kb_info: dict, seed: int) ->
         "seed": seed,
         "match_threshold": MATCH_THRESHOLD,
     }
+
+
+def _generator_identity(config: Config) -> dict:
+    """Which weights answer, not just their name: a model retrained into the same folder (runs/sft) is another
+    model, and its answers must not be mixed with the old one's. The loader's fingerprint of the resolved
+    checkpoint (milliseconds, nothing loaded); for an endpoint, where it is and what it serves."""
+    options = config.generator_options
+    if options.backend == "openai":
+        return {"backend": "openai", "base_url": options.base_url, "model": config.generator}
+    from engine.generator import resolve_configured_checkpoint
+
+    manifest = resolve_configured_checkpoint(config).manifest
+    return {"backend": options.backend, "kind": manifest.kind, "path": manifest.path, "sha256": manifest.sha256}
 
 
 def _verifier_checkpoint(config: Config) -> str:
@@ -211,8 +225,8 @@ def _previous_fingerprints(out_dir: Path) -> tuple[dict | None, dict | None]:
 def _check_run_meta(old: dict | None, fingerprint: dict, have_results: bool, out_dir: Path) -> None:
     if old is None or not have_results:
         return
-    differ = [
-        k for k in COMMON_SETTINGS if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint.get(k), sort_keys=True)
+    differ = [  # a setting the old run did not record (it predates it) cannot be compared: its rows are redone by tag
+        k for k in COMMON_SETTINGS if k in old and json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint.get(k), sort_keys=True)
     ]
     if differ:
         raise StudyBuddyError(
