@@ -67,6 +67,9 @@ class VerificationConfig:
     quote_fallback: bool = True  # when no generated claim survives, answer a covered question with the book's sentence
     # only a passage that contains what a claim adds to the question (its answer terms) can back it
     require_answer_terms: bool = True
+    # a claim naming another name or number than the one a book sentence pairs with its question is corrected from
+    # that sentence, however the claim verifier scored it (verifiers/slot_conflict.py)
+    slot_conflicts: bool = True
     nli_model: str | None = None  # any Hugging Face NLI cross-encoder, by path or id, used in addition
 
 

@@ -24,7 +24,7 @@ from engine.prompts import NOT_IN_BOOKS, grounded_messages
 from engine.safety import SafetyRails, SafetySession
 from engine.safety.injection import QuotingRetriever
 from engine.safety.rails import DISABLED
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
+from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from verifiers import verdict as verdicts
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Tutor:
             with timed(timings, "generate"):
                 drafts = self.generate_answers(question, passages, n=1, temperature=0.0)
             if _says_not_in_books(drafts[0]):
-                return self._abstain(question, timings, "The model found no answer in the passages.", passages)
+                return self._abstain(question, timings, "The model found no answer in the passages.", passages, generated=True)
             draft = self.verify(question, drafts[0], passages, timings, cove=False)
             if draft.claims and not _settled(draft, v.cascade_confidence) and v.cove:
                 draft = self.recheck_with_cove(question, draft, timings)
@@ -89,7 +89,7 @@ class Tutor:
         with timed(timings, "vote"):
             vote = self.voter.vote(samples)
         if _says_not_in_books(vote.chosen):
-            return self._abstain(question, timings, "The model found no answer in the passages.", passages)
+            return self._abstain(question, timings, "The model found no answer in the passages.", passages, generated=True)
         if draft is not None and draft.claims and _same_group(vote, 0, vote.chosen_index):
             with timed(timings, "revise"):  # the vote backs the draft, whose claims are already checked
                 verdict = verdicts.finish(draft.claims, True, v, vote.consistency)
@@ -212,7 +212,25 @@ class Tutor:
         for i, (cv, q, a, ctx) in enumerate(zip(todo, questions, answers, contexts)):
             lacking = missing[i] if missing else None
             verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v, lacking)
+            if v.slot_conflicts and ctx:
+                self.correct_slot_conflict(cv, q, a, ctx, probs[row + 1 : row + 1 + len(ctx)])
             row += 1 + len(ctx)
+
+    def correct_slot_conflict(self, cv: ClaimVerdict, question: str, independent: str, ctx: list[Passage], ctx_probs: np.ndarray) -> None:
+        """A claim naming another name or number than the one the books pair with its question is contradicted,
+        and the book's sentence is its correction (verifiers/slot_conflict.py), however the verifier scored it."""
+        from verifiers.arithmetic import check_claim
+
+        if cv.support is Support.CONTRADICTED or check_claim(cv.claim.text) is not None:
+            return
+        conflict = self.slot_conflicts.find(question, cv.claim.text, independent, [verdicts.passage_sentences(p) for p in ctx])
+        if conflict is None:
+            return
+        p_contra = float(ctx_probs[conflict.passage, 1])
+        cv.support, cv.score = Support.CONTRADICTED, max(p_contra, self.config.verification.contradiction_threshold)
+        cv.evidence = Evidence(ctx[conflict.passage], *map(float, ctx_probs[conflict.passage]))
+        cv.correction = verdicts.as_sentence(conflict.sentence)
+        cv.missing_terms = ()
 
     def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
         """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched.
@@ -247,14 +265,17 @@ class Tutor:
                 verdict = verdicts.quote_book(book, verdict, self.config.verification)
         return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict, model_manifest=self.model_manifest)
 
-    def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = ()) -> Answer:
+    def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = (), generated: bool = False) -> Answer:
+        """NOT_IN_BOOKS. The model's manifest is logged only when the model was asked (`generated`): an abstention
+        decided from retrieval alone was said by no model, and must not load one just to name it."""
         verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], NOT_IN_BOOKS, why)
-        return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict, model_manifest=self.model_manifest)
+        manifest = self.model_manifest if generated else None
+        return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict, model_manifest=manifest)
 
     def variant(self, **verification_changes) -> "Tutor":
         """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded models."""
         twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
-        for name in ("retriever", "generator", "verifier", "decomposer", "answer_terms", "voter", "answerability", "safety"):
+        for name in ("retriever", "generator", "verifier", "decomposer", "answer_terms", "slot_conflicts", "voter", "answerability", "safety"):
             twin.__dict__[name] = getattr(self, name)
         return twin
 
@@ -307,6 +328,12 @@ class Tutor:
         from verifiers.answer_terms import AnswerTerms
 
         return AnswerTerms(self.verifier.docs)
+
+    @cached_property
+    def slot_conflicts(self):
+        from verifiers.slot_conflict import SlotConflicts
+
+        return SlotConflicts(self.verifier.docs)
 
     @cached_property
     def decomposer(self):

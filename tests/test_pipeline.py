@@ -72,6 +72,16 @@ def test_a_question_the_books_do_not_cover_is_turned_away_before_generating(tuto
     assert "generate" not in answer.timings  # retrieval found nothing close enough, or the gate turned it away
 
 
+def test_turning_a_question_away_loads_no_generator_and_logs_no_model(tutor):
+    fresh = Tutor(tutor.config)
+    for name in ("retriever", "verifier", "answerability", "safety"):  # shared, so only the generator could be loaded
+        fresh.__dict__[name] = getattr(tutor, name)
+    answer = fresh.ask("What is the capital of Australia?")
+    assert answer.verdict.verdict is Verdict.ABSTAINED
+    assert "generator" not in fresh.__dict__, "an abstention decided by retrieval must not load the model"
+    assert answer.model_manifest is None and answer.to_json()["model"] == tutor.config.generator
+
+
 def test_answerability_scores_a_covered_question_above_an_uncovered_one(tutor):
     threshold = tutor.config.verification.answerable_threshold
     rain = tutor.answerability.best_sentence("What causes rain?", tutor.retriever.retrieve("What causes rain?"))

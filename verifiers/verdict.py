@@ -37,7 +37,7 @@ def decide_claim(
         if arithmetic.correct:
             return ClaimVerdict(claim, Support.SUPPORTED, 1.0, _evidence(passages, probs, 0))
         return ClaimVerdict(
-            claim, Support.CONTRADICTED, 1.0, _evidence(passages, probs, 0), correction=_sentence(arithmetic.corrected_text)
+            claim, Support.CONTRADICTED, 1.0, _evidence(passages, probs, 0), correction=as_sentence(arithmetic.corrected_text)
         )
     if not passages:
         return ClaimVerdict(claim, Support.UNSUPPORTED, 0.0)
@@ -73,7 +73,7 @@ def passage_sentences(passage: Passage) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if len(s.split()) >= 3 and not s.strip().endswith("?")]
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
     text = " ".join(text.split()).strip()
     if text and text[-1] not in ".!?":
         text += "."
@@ -180,7 +180,7 @@ def quote_book(book, verdict: AnswerVerdict, config: VerificationConfig) -> Answ
     verdict is returned unchanged when there is no such sentence."""
     if book is None or book.relevance < config.answerable_threshold:
         return verdict
-    text = _sentence(book.text)
+    text = as_sentence(book.text)
     quote = ClaimVerdict(Claim(text, (0, len(text))), Support.SUPPORTED, 1.0, Evidence(book.passage, 1.0, 0.0, 0.0))
     draft = (f"none of the model's {len(verdict.claims)} claim(s) could be confirmed" if verdict.claims
              else "the model's answer made no claim that could be checked")
