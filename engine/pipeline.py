@@ -24,7 +24,7 @@ from engine.prompts import NOT_IN_BOOKS, grounded_messages
 from engine.safety import SafetyRails, SafetySession
 from engine.safety.injection import QuotingRetriever
 from engine.safety.rails import DISABLED
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
+from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
 from verifiers import verdict as verdicts
 
 log = logging.getLogger(__name__)
@@ -217,20 +217,15 @@ class Tutor:
             row += 1 + len(ctx)
 
     def correct_slot_conflict(self, cv: ClaimVerdict, question: str, independent: str, ctx: list[Passage], ctx_probs: np.ndarray) -> None:
-        """A claim naming another name or number than the one the books pair with its question is contradicted,
-        and the book's sentence is its correction (verifiers/slot_conflict.py), however the verifier scored it."""
+        """A claim naming another name or number than the one the books pair with its question is corrected from
+        the book's sentence (verifiers/slot_conflict.py). Arithmetic is settled by computing it."""
         from verifiers.arithmetic import check_claim
 
         if cv.support is Support.CONTRADICTED or check_claim(cv.claim.text) is not None:
             return
         conflict = self.slot_conflicts.find(question, cv.claim.text, independent, [verdicts.passage_sentences(p) for p in ctx])
-        if conflict is None:
-            return
-        p_contra = float(ctx_probs[conflict.passage, 1])
-        cv.support, cv.score = Support.CONTRADICTED, max(p_contra, self.config.verification.contradiction_threshold)
-        cv.evidence = Evidence(ctx[conflict.passage], *map(float, ctx_probs[conflict.passage]))
-        cv.correction = verdicts.as_sentence(conflict.sentence)
-        cv.missing_terms = ()
+        if conflict is not None:
+            verdicts.apply_slot_conflict(cv, conflict, ctx, ctx_probs, self.config.verification)
 
     def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
         """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched.

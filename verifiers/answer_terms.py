@@ -34,15 +34,20 @@ MIN_STEM = 4
 STEM_SHARE = 0.75
 
 
-def _terms(doc) -> list[str]:
+def content_tokens(doc) -> list:
+    """The tokens that can carry an answer: nouns, proper nouns, adjectives and numbers, less stop and framing words."""
     return [
-        t.lemma_.lower()
+        t
         for t in doc
         if (t.pos_ in ANSWER_POS or t.like_num)
         and (t.is_alpha or t.like_num)
         and not t.is_stop
         and t.lemma_.lower() not in FRAMING_WORDS
     ]
+
+
+def _terms(doc) -> list[str]:
+    return [t.lemma_.lower() for t in content_tokens(doc)]
 
 
 def _vocabulary(doc) -> set[str]:

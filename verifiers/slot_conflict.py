@@ -21,12 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from verifiers.answer_terms import FRAMING_WORDS, _vocabulary, found
+from verifiers.answer_terms import FRAMING_WORDS, _vocabulary, content_tokens, found
 
 if TYPE_CHECKING:
     from verifiers.mismatch import DocCache
 
-CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 SLOT_POS = frozenset({"PROPN", "NUM"})  # names and numbers (and capitalised nouns: "Earth"): answers that exclude one another
 MAX_SLOT_TERMS = 3  # a claim adding more than this is more than one answer; it is left to the verifier
 NEGATIONS = frozenset({"not", "never", "no", "n't"})
@@ -39,13 +38,6 @@ class Conflict:
     sentence: str  # the book's sentence that pairs the focus with another answer
     claim_answer: tuple[str, ...]
     book_answer: tuple[str, ...]
-
-
-def _content(doc) -> list:
-    return [
-        t for t in doc
-        if (t.pos_ in CONTENT_POS or t.like_num) and (t.is_alpha or t.like_num) and not t.is_stop and t.lemma_.lower() not in FRAMING_WORDS
-    ]
 
 
 def _negated(token) -> bool:
@@ -86,7 +78,7 @@ def _focus(claim_doc, asked: set[str]) -> list[tuple[str, ...]]:
     form one group, which a sentence mentions when it uses any of them ("The Amazon empties into…")."""
     groups: list[list[str]] = []
     last_name = -2
-    for t in _content(claim_doc):
+    for t in content_tokens(claim_doc):
         if not found(t.lemma_.lower(), asked):
             continue
         if t.pos_ == "PROPN" and last_name == t.i - 1:
@@ -120,8 +112,10 @@ class SlotConflicts:
             return None
         independent_doc = self.docs[independent]
         # what each answer names that the other does not ("Pacific" / "Atlantic", both "Ocean")
-        theirs = tuple(t for t in _slot(independent_doc, asked) if not found(t, _vocabulary(claim_doc)))
-        mine = tuple(t for t in claimed if not found(t, _affirmed(independent_doc)))
+        claim_vocabulary = _vocabulary(claim_doc)
+        theirs = tuple(t for t in _slot(independent_doc, asked) if not found(t, claim_vocabulary))
+        independent_affirms = _affirmed(independent_doc)
+        mine = tuple(t for t in claimed if not found(t, independent_affirms))
         if not mine or not theirs:
             return None  # the independent answer names the claim's answer too, or nothing else: no disagreement to read
         self.docs.parse(s for ss in passages for s in ss)

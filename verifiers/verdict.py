@@ -16,6 +16,7 @@ from engine.config import VerificationConfig
 from engine.prompts import NOT_IN_BOOKS
 from engine.vocabulary import AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from verifiers.arithmetic import ArithmeticClaim
+from verifiers.slot_conflict import Conflict
 
 # Heading marks anywhere; list markers only where a line starts ("It ended in 1945. Then…" keeps its year).
 MARKDOWN_NOISE = re.compile(r"^[ \t]*(?:#{1,6}|[-*•]|\d+[.)])[ \t]+|(?<=\s)#{1,6}[ \t]+", re.M)
@@ -118,6 +119,16 @@ def apply_cove(
             return
     verdict.support = Support.UNSUPPORTED
     verdict.score = min(verdict.score, 1.0 - p_disagree)
+
+
+def apply_slot_conflict(verdict: ClaimVerdict, conflict: Conflict, passages: list[Passage], passage_probs: np.ndarray, config: VerificationConfig) -> None:
+    """The books pair the claim's question with another name or number (verifiers/slot_conflict.py): the claim is
+    contradicted, whatever the verifier scored, and the book's sentence is its correction."""
+    p_contra = float(passage_probs[conflict.passage, 1])
+    verdict.support, verdict.score = Support.CONTRADICTED, max(p_contra, config.contradiction_threshold)
+    verdict.evidence = _evidence(passages, passage_probs, conflict.passage)
+    verdict.correction = as_sentence(conflict.sentence)
+    verdict.missing_terms = ()
 
 
 def finish(
