@@ -184,14 +184,48 @@ def _from_dict(base: Config, raw: dict, where: str) -> Config:
             bad = set(value) - allowed
             if bad:
                 raise StudyBuddyError(f"Unknown setting(s) {sorted(bad)} in [{key}] of {where}.", f"Known: {', '.join(sorted(allowed))}.")
-            if key == "safety" and "approved_link_hosts" in value:
-                value = {**value, "approved_link_hosts": tuple(value["approved_link_hosts"])}
-            updates[key] = replace(getattr(base, key), **value)
+            section = getattr(base, key)
+            value = {name: _checked(f"[{key}] {name}", v, getattr(section, name), where) for name, v in value.items()}
+            updates[key] = replace(section, **value)
         elif key in ("home", "cache_dir"):
-            updates[key] = Path(value).expanduser()
+            updates[key] = Path(_checked(key, value, "", where)).expanduser()
         else:
-            updates[key] = value
+            updates[key] = _checked(key, value, getattr(base, key), where)
     return replace(base, **updates)
+
+
+# Settings that take one of a few words; a typo ("cascde") must not silently run the default.
+_CHOICES = {
+    "embedder_precision": ("auto", "fp32", "bf16"),
+    "[verification] mode": ("always", "cascade"),
+    "[verification] unsupported_policy": ("flag", "drop"),
+    "[retrieval] index_type": ("flat", "hnsw", "ivf"),
+    "[generator] backend": ("transformers", "openai"),
+}
+
+
+def _checked(name: str, value, default, where: str):
+    """`value` for the setting `name`, of the default's type (an int is a float too; a list of strings fills a
+    tuple); anything else is refused with what the setting takes."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(default, bool)
+        wanted = "true or false"
+    elif isinstance(default, float):
+        ok, wanted = isinstance(value, (int, float)), "a number"
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok, wanted = isinstance(value, int), "a whole number"
+    elif isinstance(default, tuple):
+        ok, wanted = isinstance(value, list) and all(isinstance(v, str) for v in value), "a list of strings"
+        value = tuple(value) if ok else value
+    else:  # strings, and settings whose default is None (a path or model id, or nothing)
+        ok, wanted = isinstance(value, str), "a string"
+    if not ok:
+        raise StudyBuddyError(f"Setting {name} = {value!r} in {where} is not {wanted}.", f"Write it as {wanted}, or leave it out for the default.")
+    if name in _CHOICES and value not in _CHOICES[name]:
+        allowed = ", ".join(f'"{c}"' for c in _CHOICES[name])
+        raise StudyBuddyError(f"Setting {name} = {value!r} in {where} is not one of the allowed values.", f"Allowed: {allowed}.")
+    return value
 
 
 def _generator_section(base: Config, value: dict, where: str) -> dict:
@@ -202,11 +236,12 @@ def _generator_section(base: Config, value: dict, where: str) -> dict:
     bad = set(value) - allowed - {"model"}
     if bad:
         raise StudyBuddyError(f"Unknown setting(s) {sorted(bad)} in [generator] of {where}.", f"Known: {', '.join(sorted(allowed | {'model'}))}.")
-    if value.get("backend", "transformers") not in ("transformers", "openai"):
-        raise StudyBuddyError(f"[generator] backend = '{value['backend']}' in {where} is not a backend.", 'Use "transformers" or "openai".')
-    if "checkpoint" in value:
+    if "checkpoint" in value and isinstance(value["checkpoint"], int):
         value["checkpoint"] = str(value["checkpoint"])
-    out = {"generator_options": replace(base.generator_options, **{k: v for k, v in value.items() if k != "model"})}
+    if "model" in value:
+        _checked("[generator] model", value["model"], "", where)
+    options = {k: _checked(f"[generator] {k}", v, getattr(base.generator_options, k), where) for k, v in value.items() if k != "model"}
+    out = {"generator_options": replace(base.generator_options, **options)}
     if value.get("model"):
         out["generator"] = str(value["model"])
     return out
