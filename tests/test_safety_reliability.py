@@ -46,7 +46,7 @@ def test_every_layers_decision_is_logged_and_personal_details_are_redacted(confi
     assert first["safety"]["final"]["action"] == "redirected" and first["safety"]["final"]["layer"] == "input"
     assert first["safety"]["final"]["category"] == "instruction_override"
     assert "Sam Jones" not in json.dumps(first) and "sam@example.com" not in json.dumps(first) and "[name]" in first["question"]
-    assert [d["layer"] for d in second["safety"]["decisions"]] == ["input", "homework", "retrieved", "output"]
+    assert [d["layer"] for d in second["safety"]["decisions"]] == ["input", "input_classifier", "homework", "retrieved", "output_classifier", "output"]
     assert "555-123-4567" not in json.dumps(second)
     assert second["safety"]["final"]["category"] == "pii_redacted"  # allowed, with the number taken out
     assert [e["id"] for e in log.safety_events()] == [second["id"], first["id"]]

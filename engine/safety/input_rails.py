@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from engine.config import SafetyConfig
 from engine.safety import homework, jailbreaks, topics
-from engine.safety.encodings import View, views
+from engine.safety.classifier import ClassifierScore, SafetyClassifier, strongest_view
+from engine.safety.encodings import View, english_share, views
 from engine.safety.messages import message_for
 from engine.safety.rules import Detection, scan, signal_total, strongest
 from engine.safety.session import SafetySession, Turn, trajectory
@@ -19,7 +20,8 @@ from engine.vocabulary import SafetyAction, SafetyDecision
 
 log = logging.getLogger(__name__)
 
-INPUT, HOMEWORK_LAYER = "input", "homework"
+INPUT, HOMEWORK_LAYER, INPUT_CLASSIFIER = "input", "homework", "input_classifier"
+MIN_CLASSIFIER_WORDS = 3  # "hi", "yes", "123": too little text for a sentence classifier; the rules still read it
 ESCALATION = "multi_turn_escalation"
 _ANAPHOR = re.compile(r"\b(?:it|one|ones|them|those|these|that|this|some|the stuff|the thing)\b")
 _PROCEDURAL = re.compile(
@@ -50,12 +52,42 @@ class InputCheck:
 
 
 class InputRails:
-    def __init__(self, config: SafetyConfig):
+    """The rules, and with a `classifier` the learned layer beside them: a question is stopped when either does."""
+
+    def __init__(self, config: SafetyConfig, classifier: SafetyClassifier | None = None):
         self.config = config
         self.rules = jailbreaks.RULES + topics.RULES
         self.homework_rules = homework.RULES
+        self.classifier = classifier
 
-    def check(self, question: str, session: SafetySession | None = None, now: float | None = None) -> InputCheck:
+    @property
+    def threshold(self) -> float:
+        return self.config.classifier_input_threshold or (self.classifier.input_threshold if self.classifier else 1.0)
+
+    def check_many(self, questions: list[str]) -> list[InputCheck]:
+        """Many independent questions (no session), the classifier reading all their views in one batch."""
+        scored: list[ClassifierScore | None] = [None] * len(questions)
+        if self.classifier is not None:
+            readings, owner = [], []
+            for i, q in enumerate(questions):
+                if len(q) > self.config.max_question_chars:
+                    continue
+                for view in classifier_views(views(q, max_chars=self.config.max_question_chars)):
+                    readings.append(view)
+                    owner.append(i)
+            scores = self.classifier.score([v.text for v in readings], views=[v.how for v in readings])
+            per: dict[int, list[ClassifierScore]] = {}
+            for i, s in zip(owner, scores):
+                per.setdefault(i, []).append(s)
+            scored = [strongest_view(per[i]) if i in per else None for i in range(len(questions))]
+        return [self.check(q, scored=s) for q, s in zip(questions, scored)]
+
+    def score(self, text_views: list[View]) -> ClassifierScore:
+        readings = classifier_views(text_views)
+        return strongest_view(self.classifier.score([v.text for v in readings], views=[v.how for v in readings]))
+
+    def check(self, question: str, session: SafetySession | None = None, now: float | None = None,
+              scored: ClassifierScore | None = None) -> InputCheck:
         c = self.config
         if len(question) > c.max_question_chars:
             return self._stop(SafetyAction.BLOCKED, INPUT, "too_long", f"The message has {len(question)} characters (limit {c.max_question_chars}).")
@@ -70,7 +102,11 @@ class InputRails:
         decisions: list[SafetyDecision] = [self._input_decision(found)]
         if not decisions[0].stops and previous:
             decisions[0] = self._escalation(question, text_views, previous, risk) or decisions[0]
-        if not decisions[0].stops:
+        if self.classifier is not None:
+            learned = self._classifier_decision(scored if scored is not None else self.score(text_views))
+            caring_first = learned.stops and learned.category == topics.SELF_HARM and decisions[0].category != topics.SELF_HARM
+            decisions.insert(0, learned) if caring_first else decisions.append(learned)
+        if not any(d.stops for d in decisions):
             decisions.append(self._homework_decision(homework_found))
         check = InputCheck(decisions, found + homework_found)
         if session is not None:
@@ -132,6 +168,20 @@ class InputRails:
             )
         return None
 
+    def _classifier_decision(self, s: ClassifierScore) -> SafetyDecision:
+        where = f" in the {s.view} reading" if s.view not in ("plain", "normalised") else ""
+        if s.score >= self.threshold and s.words < MIN_CLASSIFIER_WORDS:
+            return SafetyDecision(SafetyAction.ALLOWED, INPUT_CLASSIFIER, "none",
+                                  f"{s.category} {s.score:.2f}, but {s.words} word(s) are too few for the classifier to judge (the rules still do)",
+                                  score=s.score)
+        if s.score >= self.threshold:
+            return SafetyDecision(SafetyAction.REDIRECTED, INPUT_CLASSIFIER, s.category,
+                                  f"the safety classifier scores {s.category} {s.score:.2f} (threshold {self.threshold:.2f}){where}",
+                                  message_for(s.category), score=s.score)
+        return SafetyDecision(SafetyAction.ALLOWED, INPUT_CLASSIFIER, "none",
+                              f"the safety classifier's highest harm score is {s.category} {s.score:.2f} (threshold {self.threshold:.2f}){where}",
+                              score=s.score)
+
     def _homework_decision(self, found: list[Detection]) -> SafetyDecision:
         decisive = strongest(found)
         if decisive is None:
@@ -141,6 +191,20 @@ class InputRails:
     def _stop(self, action: SafetyAction, layer: str, category: str, reason: str) -> InputCheck:
         log.info("safety: %s by the %s layer (%s)", action.value, layer, category)
         return InputCheck([_decision(action, layer, category, reason)], [])
+
+
+def classifier_views(text_views: list[View]) -> list[View]:
+    """The readings the classifier scores: the same as the rules (a reversed or ROT13 reading only when it reads
+    more like English than the message itself)."""
+    plain_share = english_share(text_views[0].text) if text_views else 0.0
+    keep = []
+    for view in text_views:
+        if view.how in ("reversed", "reversed words", "rot13"):
+            share = english_share(view.text)
+            if share < 0.25 or share <= plain_share:
+                continue
+        keep.append(view)
+    return keep or text_views[:1]
 
 
 def _decision(action: SafetyAction, layer: str, category: str, reason: str, evidence: str = "", message: str = "") -> SafetyDecision:

@@ -31,6 +31,11 @@ MESSAGES: dict[str, str] = {
         "I can't help with that one. If something was taken from you or someone is in trouble, a grown-up you "
         "trust can help. Want to explore something from your books instead?"
     ),
+    "hate_harassment": (
+        "Everyone deserves to be treated kindly, so I can't help with that. If someone is being unkind to you or "
+        f"to others, {TRUSTED_ADULT} can help. Shall we learn something from your books?"
+    ),
+    "jailbreak": "I'll keep being your StudyBuddy and stick to your books. What would you like to learn about?",
     "bad_language": "I like to use kind words only! 😊 Want to hear a fun fact from your books instead?",
     "homework_integrity": (
         "I can't do the whole thing for you, but I'd love to help you do it yourself, step by step! "

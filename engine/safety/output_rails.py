@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from engine.config import SafetyConfig
 from engine.safety import injection, pii, topics
+from engine.safety.classifier import SafetyClassifier
 from engine.safety.encodings import View, normalise
 from engine.safety.messages import message_for
 from engine.safety.rules import rule, scan, strongest
@@ -20,7 +21,7 @@ from engine.vocabulary import Passage, SafetyAction, SafetyDecision
 
 log = logging.getLogger(__name__)
 
-OUTPUT = "output"
+OUTPUT, OUTPUT_CLASSIFIER = "output", "output_classifier"
 
 # Said *to* the child in an answer: never fine, whatever the question was.
 ANSWER_RULES = topics.RULES + [
@@ -35,8 +36,13 @@ ANSWER_RULES = topics.RULES + [
 
 
 class OutputRails:
-    def __init__(self, config: SafetyConfig):
+    def __init__(self, config: SafetyConfig, classifier: SafetyClassifier | None = None):
         self.config = config
+        self.classifier = classifier
+
+    @property
+    def threshold(self) -> float:
+        return self.config.classifier_output_threshold or (self.classifier.output_threshold if self.classifier else 1.0)
 
     def check(self, text: str, passages: list[Passage], planted: list[injection.PlantedInstruction]) -> tuple[str, list[SafetyDecision]]:
         """The text the child may see, and the output layer's decisions (the first may block it)."""
@@ -47,6 +53,17 @@ class OutputRails:
         if unsafe is not None:
             return self._block(unsafe.category, f"'{unsafe.rule}' matched \"{unsafe.evidence}\" in the answer", message_for("unsafe_answer"))
         decisions: list[SafetyDecision] = []
+        if self.classifier is not None and text.strip():
+            s = self.classifier.score_answer(text)
+            if s.score >= self.threshold:
+                log.warning("safety: answer blocked by the output classifier (%s %.2f)", s.category, s.score)
+                message = message_for("unsafe_answer")
+                return message, [SafetyDecision(SafetyAction.BLOCKED, OUTPUT_CLASSIFIER, s.category,
+                                                f"the safety classifier scores the answer {s.category} {s.score:.2f} (threshold {self.threshold:.2f})",
+                                                message, score=s.score)]
+            decisions.append(SafetyDecision(SafetyAction.ALLOWED, OUTPUT_CLASSIFIER, "none",
+                                            f"the safety classifier's highest harm score for the answer is {s.category} {s.score:.2f} (threshold {self.threshold:.2f})",
+                                            score=s.score))
         edited = text
         if self.config.remove_links:
             edited, removed = self.remove_links(edited, passages)
@@ -57,7 +74,7 @@ class OutputRails:
             if found:
                 kinds = ", ".join(sorted({r.kind for r in found}))
                 decisions.append(SafetyDecision(SafetyAction.ALLOWED, OUTPUT, "pii_redacted", f"redacted {len(found)} personal detail(s): {kinds}"))
-        if not decisions:
+        if not any(d.layer == OUTPUT for d in decisions):
             decisions.append(SafetyDecision(SafetyAction.ALLOWED, OUTPUT, "none", "fit for a child; no planted instruction followed, no outside link, no personal details"))
         return edited, decisions
 

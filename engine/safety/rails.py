@@ -8,6 +8,7 @@ from typing import Callable
 
 from engine.config import SafetyConfig
 from engine.safety import injection
+from engine.safety.classifier import SafetyClassifier
 from engine.safety.input_rails import InputCheck, InputRails
 from engine.safety.output_rails import OutputRails
 from engine.safety.session import SafetySession
@@ -18,10 +19,16 @@ DISABLED = SafetyDecision(SafetyAction.ALLOWED, "none", "disabled", "the safety 
 
 
 class SafetyRails:
-    def __init__(self, config: SafetyConfig):
+    """With `[safety] classifier = true` (the default) the learned classifier is loaded here, and a missing or
+    corrupt one is an error (engine.safety.classifier.SafetyClassifierError): the tutor never runs unguarded."""
+
+    def __init__(self, config: SafetyConfig, classifier: SafetyClassifier | None = None):
         self.config = config
-        self.input = InputRails(config)
-        self.output = OutputRails(config)
+        if classifier is None and config.classifier:
+            classifier = SafetyClassifier.load()
+        self.classifier = classifier
+        self.input = InputRails(config, classifier)
+        self.output = OutputRails(config, classifier)
 
     def screen_question(self, question: str, session: SafetySession | None = None) -> InputCheck:
         return self.input.check(question, session)

@@ -1,0 +1,169 @@
+"""The learned safety layer: a multi-label classifier over sentence embeddings (the packaged MiniLM), for the
+question before retrieval and for the final answer before display. The rules stay as a second opinion: a message
+is stopped when the classifier is confident *or* a rule fires (engine/safety/input_rails.py, output_rails.py).
+
+The head is small (a linear layer per label over a 384-dim embedding) and ships in the repository
+(engine/safety/data/classifier_head.npz + classifier_head.json, trained by `scripts/train_safety_classifier` from
+the shipped data beside it). A missing or corrupt head is an error naming the file and the fix: the tutor never
+runs without it.
+
+Long messages are read in windows (the first and last `window_words` words): jailbreak templates put the request
+at the end, role-play frames at the start; the message's vector is the normalised mean of its windows' vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from engine.errors import StudyBuddyError
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+HEAD_NAME = "classifier_head"
+FINE = "fine"
+LABELS: tuple[str, ...] = (
+    "violence", "weapons_chemicals", "self_harm", "sexual_content", "drugs", "crime", "hate_harassment",
+    "jailbreak", "homework_integrity", FINE,
+)
+HARMFUL: tuple[str, ...] = LABELS[:-1]
+# what stops a question: homework integrity is predicted and recorded, but a request to do the work is the homework
+# layer's (it offers step-by-step help instead of refusing), not a reason to turn a child away
+INPUT_LABELS: tuple[str, ...] = tuple(label for label in HARMFUL if label != "homework_integrity")
+# what an answer must never be; an answer that sounds like a jailbreak or homework request is not itself harmful
+OUTPUT_LABELS: tuple[str, ...] = ("violence", "weapons_chemicals", "self_harm", "sexual_content", "drugs", "crime", "hate_harassment")
+WINDOW_WORDS = 64
+
+
+class SafetyClassifierError(StudyBuddyError):
+    """The classifier head is missing, unreadable or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class ClassifierScore:
+    """The classifier's reading of one text: its most likely harmful label and that label's probability."""
+
+    score: float
+    category: str
+    probabilities: dict[str, float]
+    view: str = "plain"
+    words: int = 0  # how many words the scored text has
+
+
+def windows(text: str, window_words: int = WINDOW_WORDS) -> list[str]:
+    words = text.split()
+    if len(words) <= window_words + window_words // 4:
+        return [" ".join(words)]
+    return [" ".join(words[:window_words]), " ".join(words[-window_words:])]
+
+
+@dataclass(frozen=True)
+class Head:
+    """One logistic unit per label: p = sigmoid(x · weights[:, j] + bias[j])."""
+
+    weights: np.ndarray  # (dimension, len(labels))
+    bias: np.ndarray  # (len(labels),)
+    labels: tuple[str, ...]
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        logits = vectors.astype(np.float32) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
+
+    def save(self, path: Path) -> str:
+        """Writes the arrays; returns their sha256 (the manifest keeps it, so a damaged file is refused)."""
+        with path.open("wb") as f:
+            np.savez(f, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32))
+        return sha256(path)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class SafetyClassifier:
+    """`score(texts)` embeds in batches and returns one ClassifierScore per text. The embedder is any object with
+    `embed(texts) -> (n, dimension) array` of L2-normalised rows (knowledge_base.embeddings.Embedder)."""
+
+    def __init__(self, head: Head, embedder, manifest: dict):
+        self.head = head
+        self.embedder = embedder
+        self.manifest = manifest
+        self.input_threshold = float(manifest["thresholds"]["input"])
+        self.output_threshold = float(manifest["thresholds"]["output"])
+        self.window_words = int(manifest.get("window_words", WINDOW_WORDS))
+
+    @classmethod
+    def load(cls, folder: Path = DATA_DIR, embedder=None) -> "SafetyClassifier":
+        """The shipped head (or one in `folder`), checked against its manifest. `embedder` defaults to the packaged
+        MiniLM the head was trained on; the model itself loads on first use."""
+        manifest_path, arrays_path = folder / f"{HEAD_NAME}.json", folder / f"{HEAD_NAME}.npz"
+        fix = "Reinstall StudyBuddy (the head ships in engine/safety/data/), or rebuild it with `scripts/train_safety_classifier`."
+        if not manifest_path.exists() or not arrays_path.exists():
+            missing = manifest_path if not manifest_path.exists() else arrays_path
+            raise SafetyClassifierError(f"The safety classifier is missing: {missing} does not exist, so StudyBuddy will not answer unguarded.", fix)
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            labels = tuple(manifest["labels"])
+            expected = manifest["sha256"]
+            thresholds = manifest["thresholds"]
+            float(thresholds["input"]), float(thresholds["output"])
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+            raise SafetyClassifierError(f"The safety classifier's manifest {manifest_path} is corrupt ({err}); StudyBuddy will not answer unguarded.", fix) from err
+        if sha256(arrays_path) != expected:
+            raise SafetyClassifierError(f"The safety classifier {arrays_path} is corrupt (its checksum does not match {manifest_path.name}); StudyBuddy will not answer unguarded.", fix)
+        try:
+            with np.load(arrays_path, allow_pickle=False) as data:
+                weights, bias = np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32)
+        except (OSError, ValueError, KeyError) as err:
+            raise SafetyClassifierError(f"The safety classifier {arrays_path} cannot be read ({err}).", fix) from err
+        if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),) or set(HARMFUL) - set(labels):
+            raise SafetyClassifierError(f"The safety classifier {arrays_path} has the wrong shape {weights.shape} for labels {labels}.", fix)
+        if embedder is None:
+            from knowledge_base.embeddings import Embedder
+
+            embedder = Embedder(manifest.get("embedder", "packaged:all-MiniLM-L6-v2"), batch_size=64)
+        return cls(Head(weights, bias, labels), embedder, manifest)
+
+    # --- scoring ------------------------------------------------------------------------------------------------
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised vector per text: the mean of its windows' embeddings."""
+        pieces, owner = [], []
+        for i, text in enumerate(texts):
+            for w in windows(text, self.window_words):
+                pieces.append(w)
+                owner.append(i)
+        embedded = np.asarray(self.embedder.embed(pieces), dtype=np.float32) if pieces else np.zeros((0, self.head.weights.shape[0]), np.float32)
+        out = np.zeros((len(texts), embedded.shape[1] if len(embedded) else self.head.weights.shape[0]), dtype=np.float32)
+        np.add.at(out, np.asarray(owner, dtype=np.int64), embedded)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        return self.head.probabilities(self.vectors(texts)) if texts else np.zeros((0, len(self.head.labels)), np.float32)
+
+    def score(self, texts: Sequence[str], labels: Sequence[str] = INPUT_LABELS, views: Sequence[str] | None = None) -> list[ClassifierScore]:
+        """Each text's most likely label among `labels` (those that stop a question, by default) and its probability."""
+        texts = list(texts)
+        probs = self.probabilities(texts)
+        columns = [self.head.labels.index(label) for label in labels]
+        out = []
+        for row, p in enumerate(probs):
+            best = columns[int(np.argmax(p[columns]))]
+            out.append(ClassifierScore(float(p[best]), self.head.labels[best], {label: round(float(p[j]), 4) for j, label in enumerate(self.head.labels)},
+                                       views[row] if views is not None else "plain", len(texts[row].split())))
+        return out
+
+    def score_answer(self, text: str) -> ClassifierScore:
+        return self.score([text], OUTPUT_LABELS)[0]
+
+
+def strongest_view(scores: Sequence[ClassifierScore]) -> ClassifierScore:
+    """Of one message's readings (plain, decoded…), the one the classifier finds most harmful; plain wins ties."""
+    return max(scores, key=lambda s: (s.score, s.view == "plain"))
