@@ -115,13 +115,17 @@ class SafetyDecision:
     reason: str
     message: str = ""
     evidence: str = ""
+    score: float | None = None  # the safety classifier's probability for its most likely harmful label (classifier layers)
 
     @property
     def stops(self) -> bool:
         return self.action is not SafetyAction.ALLOWED
 
     def to_json(self) -> dict:
-        return {"action": self.action.value, "layer": self.layer, "category": self.category, "reason": self.reason}
+        out = {"action": self.action.value, "layer": self.layer, "category": self.category, "reason": self.reason}
+        if self.score is not None:
+            out["score"] = round(float(self.score), 4)
+        return out
 
 
 @dataclass
