@@ -89,6 +89,9 @@ class SafetyConfig:
     redact_pii: bool = True  # emails, phone numbers, street addresses, private full names: in answers and logs
     remove_links: bool = True  # links in an answer that are not in its approved passages are removed
     approved_link_hosts: tuple[str, ...] = ()  # hosts whose links may always be shown, e.g. "openstax.org"
+    classifier: bool = True  # the learned input and output classifiers (engine/safety/classifier.py) beside the rules
+    classifier_input_threshold: float = 0.0  # stop a question whose harm score reaches this; 0: the head's tuned threshold
+    classifier_output_threshold: float = 0.0  # block an answer whose harm score reaches this; 0: the head's tuned threshold
 
 
 @dataclass(frozen=True)
