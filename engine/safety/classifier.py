@@ -136,6 +136,7 @@ class SafetyClassifier:
         """One L2-normalised vector per text: the mean of its windows' embeddings."""
         pieces, owner = [], []
         for i, text in enumerate(texts):
+            text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate would stop the tokenizer
             for w in windows(text, self.window_words):
                 pieces.append(w)
                 owner.append(i)
