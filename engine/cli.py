@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     flagged.add_argument("--library", required=True, help="library name")
     flagged.add_argument("--json", action="store_true")
 
+    screen = sub.add_parser("screen", help="screen a file of prompts through the safety input layers, without answering (staff)")
+    screen.add_argument("file", type=Path, help="one prompt a line, or JSONL with a \"text\" field")
+    screen.add_argument("--json", action="store_true", help="print one JSON object: every prompt's decision and a summary")
+
     prepare = sub.add_parser("prepare", help="one-time preparation: convert the default generator, build the sample library")
     prepare.add_argument("--skip-generator", action="store_true")
     add_eval_parser(sub)
@@ -120,7 +124,15 @@ def cmd_ingest(args, config: Config) -> int:
 def cmd_ask(args, config: Config) -> int:
     from engine.pipeline import Tutor
 
-    return show_answer(Tutor(config).ask(args.question), args)
+    question = readable_text(args.question)
+    if not question.strip():
+        raise StudyBuddyError("There is no question to answer.", 'Example: studybuddy ask "Why is the sky blue?"')
+    return show_answer(Tutor(config).ask(question), args)
+
+
+def readable_text(text: str) -> str:
+    """Bytes that are not UTF-8 (they reach argv as lone surrogates) become U+FFFD, so nothing downstream chokes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def cmd_check(args, config: Config) -> int:
@@ -230,7 +242,28 @@ def cmd_prepare(args, config: Config) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "check": cmd_check, "libraries": cmd_libraries, "prepare": cmd_prepare, "eval": cmd_eval, "flagged-passages": cmd_flagged_passages, "model-info": cmd_model_info}
+def cmd_screen(args, config: Config) -> int:
+    from engine.safety.input_rails import InputRails
+    from engine.safety.rails import SafetyRails
+    from engine.safety.screening import read_prompts, screen, summary
+
+    prompts = read_prompts(args.file)
+    rails = SafetyRails(config.safety).input if config.safety.classifier else InputRails(config.safety)
+    results = screen(rails, prompts, progress=sys.stderr.isatty() and not args.json)
+    totals = summary(results)
+    if args.json:
+        print(json.dumps({"results": [r.to_json() for r in results], "summary": totals}, ensure_ascii=False))
+        return EXIT_OK
+    for r in results:
+        score = "  -  " if r.score is None else f"{r.score:.2f}"
+        text = " ".join(r.text.split())
+        print(f"{r.line:>6}  {r.action:<10}  {r.layer:<23}  {r.category:<22}  {score}  {text[:70]}{'…' if len(text) > 70 else ''}")
+    layers = ", ".join(f"{k} {v}" for k, v in sorted(totals["by_layer"].items())) or "none"
+    print(f"\n{totals['prompts']} prompt(s): {totals['stopped']} stopped (by layer: {layers}), {totals['allowed']} allowed.")
+    return EXIT_OK
+
+
+COMMANDS = {"screen": cmd_screen, "ingest": cmd_ingest, "ask": cmd_ask, "check": cmd_check, "libraries": cmd_libraries, "prepare": cmd_prepare, "eval": cmd_eval, "flagged-passages": cmd_flagged_passages, "model-info": cmd_model_info}
 
 
 def main(argv: list[str] | None = None) -> int:
