@@ -193,12 +193,18 @@ class InputRails:
         return InputCheck([_decision(action, layer, category, reason)], [])
 
 
+# readings a sentence embedder reads as well as the plain text ("u" is "you" to it): not embedded again
+_SAME_TO_THE_CLASSIFIER = ("textspeak",)
+
+
 def classifier_views(text_views: list[View]) -> list[View]:
-    """The readings the classifier scores: the same as the rules (a reversed or ROT13 reading only when it reads
-    more like English than the message itself)."""
+    """The readings the classifier scores: those the rules read (a reversed or ROT13 reading only when it reads
+    more like English than the message itself), less the ones that only spell words out."""
     plain_share = english_share(text_views[0].text) if text_views else 0.0
     keep = []
     for view in text_views:
+        if view.how in _SAME_TO_THE_CLASSIFIER:
+            continue
         if view.how in ("reversed", "reversed words", "rot13"):
             share = english_share(view.text)
             if share < 0.25 or share <= plain_share:

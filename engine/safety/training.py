@@ -187,7 +187,7 @@ CHILD_QUESTIONS = ("qasc", "qasc_choices", "kid", "near_line", "openstax")  # wh
 
 
 def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = 8.0,
-          input_budget: float = 0.02, output_budget: float = 0.005) -> dict:
+          input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
     """Embed the training split, tune thresholds out of fold, fit the head on the whole training split and write it
     (classifier_head.npz + .json) into `folder`. Returns the manifest."""
     from engine.safety.classifier import SafetyClassifier
@@ -203,7 +203,8 @@ def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = No
     # the benign budget is spent on what a child asks and what the books say (ToxiGen's neutral statements about
     # groups of people are reported, not tuned for)
     pool = harmful | np.array([ex.source in CHILD_QUESTIONS for ex in trainset])
-    input_threshold = tune_threshold(inp[pool], harmful[pool], input_budget)
+    near = harmful | np.array([ex.source == "near_line" for ex in trainset])
+    input_threshold = max(tune_threshold(inp[pool], harmful[pool], input_budget), tune_threshold(inp[near], harmful[near], near_line_budget))
     prose = harmful | np.array([ex.source == "openstax" for ex in trainset])
     output_threshold = max(input_threshold, tune_threshold(outp[prose], harmful[prose], output_budget))
     head = fit_head(x, y, c)
