@@ -57,9 +57,12 @@ class Tutor:
         """retrieve → generate → vote → decompose → verify → revise → verdict."""
         timings: dict[str, float] = {}
         v = self.config.verification
+        from verifiers.answers_question import kid_words
+
         with timed(timings, "retrieve"):
-            passages = self.retriever.retrieve(question)
-            book = self.answerability.best_sentence(question, passages)
+            # a child's words read as the books' ("world war 2" → "World War II", "whats" → "what is")
+            passages = self.retriever.retrieve(kid_words(question))
+            book = self.answerability.best_sentence(kid_words(question), passages)
         if not passages or book is None:
             return self._abstain(question, timings, "Nothing in the books is about this question.")
         if book.relevance < v.answerable_threshold:
@@ -98,11 +101,23 @@ class Tutor:
         return self._finish(question, passages, timings, verdict, book)
 
     def check(self, question: str, answer_text: str) -> Answer:
-        """Verify a given answer against the books (no generation of the answer itself)."""
+        """Verify a given answer against the books (no generation of the answer itself). A word or phrase answer
+        ("Delhi") is checked as the claim it makes with the question's words ("… head office in Delhi.")."""
+        from verifiers.answers_question import kid_words, short_answer_claim
+
         timings: dict[str, float] = {}
         with timed(timings, "retrieve"):
-            passages = self.retriever.retrieve(question) if question.strip() else []
+            passages = self.retriever.retrieve(kid_words(question)) if question.strip() else []
+        claim = short_answer_claim(question, answer_text)
+        if claim is not None and not self.decomposer.beyond_question(self.decomposer.decompose(answer_text), question):
+            answer_text = claim
         verdict = self.verify(question, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
+        if question.strip() and passages and verdict.verdict is not Verdict.ABSTAINED:
+            # a checked answer that does not answer the question is replaced by the book's sentence that does
+            checked = self._finish(question, passages, timings, verdict, None).verdict
+            if checked.revised_text != verdict.revised_text:
+                kind = Verdict.ABSTAINED if checked.verdict is Verdict.ABSTAINED else Verdict.CORRECTED
+                verdict = replace(checked, verdict=kind, claims=verdict.claims + [c for c in checked.claims if c not in verdict.claims])
         answer = Answer(question, verdict.revised_text, passages, "(given answer)", timings, verdict)
         if not self.config.safety.enabled:
             return replace(answer, safety=DISABLED)
@@ -131,7 +146,7 @@ class Tutor:
             with timed(timings, "cove"):
                 self.chain_of_verification(claim_verdicts, question)
         with timed(timings, "revise"):
-            self.write_corrections(claim_verdicts)
+            self.write_corrections(claim_verdicts, question)
             result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
         return result
 
@@ -140,7 +155,7 @@ class Tutor:
         with timed(timings, "cove"):
             self.chain_of_verification(verdict.claims, question)
         with timed(timings, "revise"):
-            self.write_corrections(verdict.claims)
+            self.write_corrections(verdict.claims, question)
             return verdicts.finish(verdict.claims, True, self.config.verification)
 
     # --- the steps ------------------------------------------------------------------------------------------
@@ -242,23 +257,67 @@ class Tutor:
                 probs[i] = (0.02, 0.95, 0.03)
         return probs
 
-    def write_corrections(self, claim_verdicts: list[ClaimVerdict]) -> None:
-        """A contradicted claim is replaced by the sentence of its evidence passage closest to it."""
+    def write_corrections(self, claim_verdicts: list[ClaimVerdict], question: str = "") -> None:
+        """A contradicted claim is replaced by a clean sentence of its evidence passage that answers the question
+        (verifiers/answers_question.py), the one closest to the question and the claim together; not by the
+        sentence merely most similar to the claim. With no such sentence there is no correction (the claim is
+        left out)."""
+        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
+
+        asked = kid_words(question)
         for cv in claim_verdicts:
             if cv.support is not Support.CONTRADICTED or cv.correction or cv.evidence is None:
                 continue
-            sentences = verdicts.passage_sentences(cv.evidence.passage)
+            sentences = [c for c in dict.fromkeys(clean_sentence(s) for s in verdicts.passage_sentences(cv.evidence.passage)) if c and not is_belief(c)]
+            if asked.strip():
+                sentences = [s for s in sentences if answers(asked, s, min_coverage=0.3)]
             if not sentences:
                 continue
-            vectors = self.retriever.embedder.embed([cv.claim.text] + sentences)
-            cv.correction = sentences[int(np.argmax(vectors[1:] @ vectors[0]))]
+            vectors = self.retriever.embedder.embed([cv.claim.text, asked or cv.claim.text] + sentences)
+            closeness = 2 * (vectors[2:] @ vectors[0]) + vectors[2:] @ vectors[1]
+            cv.correction = sentences[int(np.argmax(closeness))]
 
     def _finish(self, question: str, passages: list[Passage], timings: dict, verdict: AnswerVerdict, book) -> Answer:
-        """The verified answer; or, when none of its claims survived, the book's own sentence (if it answers)."""
-        if verdict.verdict is Verdict.ABSTAINED and self.config.verification.quote_fallback:
-            with timed(timings, "revise"):
-                verdict = verdicts.quote_book(book, verdict, self.config.verification)
+        """What the child sees must answer the question (verifiers/answers_question.py). The verified answer when it
+        does; else the book's own clean sentence that answers it, cited; a yes/no question gets "Yes."/"No." with
+        that sentence; when no retrieved sentence answers, "not in my books" with the pages that might help."""
+        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words, question_kind
+
+        v = self.config.verification
+        asked = kid_words(question)
+        with timed(timings, "revise"):
+            answer_sentence = self.answerability.best_answer(asked, passages)
+            shown = verdict.verdict is not Verdict.ABSTAINED
+            if question_kind(asked) == "yesno" and answer_sentence is not None and (shown or v.quote_fallback):
+                verdict = self.yes_or_no(asked, answer_sentence, verdict)
+            elif shown and not _answers_cleanly(asked, verdict.revised_text, answers, clean_sentence, is_belief):
+                if answer_sentence is not None and v.quote_fallback:
+                    verdict = verdicts.quote_book(answer_sentence, verdict, v, replaced=True)
+                else:
+                    pages = ", ".join(dict.fromkeys(p.section for p in passages[:3]))
+                    why = f"No sentence of the retrieved pages answers the question; these pages might help: {pages}."
+                    verdict = AnswerVerdict(Verdict.ABSTAINED, verdict.confidence, verdict.claims, NOT_IN_BOOKS, why)
+            elif not shown and v.quote_fallback:
+                verdict = verdicts.quote_book(answer_sentence, verdict, v)
         return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict, model_manifest=self.model_manifest)
+
+    def yes_or_no(self, question: str, sentence, verdict: AnswerVerdict) -> AnswerVerdict:
+        """ "Yes." or "No." with the book's sentence that answers a yes/no question. No when the sentence denies what
+        the question asks, or the claim verifier reads it as contradicting the question's statement; yes when it
+        backs it; otherwise the sentence alone (the book's words, without a yes or no it does not give)."""
+        from verifiers.answers_question import as_statement, polarity_no
+
+        probs = self.score_pairs([as_statement(question)], [sentence.text])[0]
+        v = self.config.verification
+        if polarity_no(question, sentence.text) or probs[1] >= v.contradiction_threshold:
+            lead = "No. "
+        elif probs[0] >= v.support_threshold:
+            lead = "Yes. "
+        else:
+            lead = ""
+        quoted = verdicts.quote_book(sentence, verdict, v, replaced=verdict.verdict is not Verdict.ABSTAINED)
+        quoted.revised_text = lead + quoted.revised_text
+        return quoted
 
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = (), generated: bool = False) -> Answer:
         """NOT_IN_BOOKS. The model's manifest is logged only when the model was asked (`generated`): an abstention
@@ -351,6 +410,14 @@ class Tutor:
         """What model answers (path, fingerprint, parameters...), for the log and `ask --json`."""
         manifest = getattr(self.generator, "manifest", None)
         return manifest.to_dict() if manifest is not None else None
+
+
+def _answers_cleanly(question: str, text: str, answers, clean_sentence, is_belief) -> bool:
+    """The shown text answers the question, and every sentence of it is clean prose that reports no belief alone."""
+    sentences = [s for s in verdicts.SENTENCE_END.split(text) if s.strip()]
+    if not sentences or not answers(question, text):
+        return False
+    return all(clean_sentence(s) is not None and not is_belief(s) for s in sentences if len(s.split()) >= 4)
 
 
 def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:

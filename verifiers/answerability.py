@@ -71,6 +71,35 @@ class Answerability:
         return BookSentence(text, passage, relevance, float(coverage[best]), float(similarity[best]))
 
 
+    def best_answer(self, question: str, passages: list[Passage], min_relevance: float = 0.0) -> BookSentence | None:
+        """The clean sentence of the top passages that answers the question (verifiers/answers_question.py: what
+        it asks for, about its subject), ranked by the same relevance; None when no sentence answers it. A
+        reported belief ("Some people think …") is never one: the book's refutation of it is."""
+        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
+
+        question = kid_words(question)
+        candidates = []
+        for p in passages[: self.passages_to_read + 1]:
+            for raw in passage_sentences(p):
+                text = clean_sentence(raw)
+                if text and not is_belief(text) and answers(question, text):
+                    candidates.append((text, p))
+        if not question.strip() or not candidates:
+            return None
+        texts = list(dict.fromkeys(t for t, _ in candidates))
+        where = {t: p for t, p in reversed(candidates)}
+        self.docs.parse([question] + texts)
+        wanted = set(mismatch.content_lemmas(self.docs[question]))
+        coverage = np.array([len(wanted & set(mismatch.content_lemmas(self.docs[t]))) / max(1, len(wanted)) for t in texts])
+        vectors = self.embedder.embed([question] + texts)
+        similarity = vectors[1:] @ vectors[0]
+        scores = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * similarity
+        best = int(np.argmax(scores))
+        if scores[best] < min_relevance:
+            return None
+        return BookSentence(texts[best], where[texts[best]], float(scores[best]), float(coverage[best]), float(similarity[best]))
+
+
 def narrow(passage: Passage, query: str, max_sentences: int = 3) -> Passage:
     """The passage cut to the run of up to `max_sentences` sentences sharing most words with the query: a shorter
     prompt for chain-of-verification's independent answers (prefill is most of a small model's time on CPU)."""

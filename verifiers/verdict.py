@@ -185,15 +185,19 @@ def _dedupe(sentences: list[str]) -> list[str]:
     return out
 
 
-def quote_book(book, verdict: AnswerVerdict, config: VerificationConfig) -> AnswerVerdict:
-    """When no claim of the generated answer survived, a question the books clearly cover is answered with the
-    book's own sentence (an `answerability.BookSentence`), cited: backed by construction, so grounded. The
-    verdict is returned unchanged when there is no such sentence."""
-    if book is None or book.relevance < config.answerable_threshold:
+def quote_book(book, verdict: AnswerVerdict, config: VerificationConfig, replaced: bool = False) -> AnswerVerdict:
+    """When no claim of the generated answer survived (or, `replaced`, what survived does not answer the
+    question), a question the books clearly cover is answered with the book's own sentence (an
+    `answerability.BookSentence`), cited: backed by construction, so grounded. The verdict is returned unchanged
+    when there is no such sentence."""
+    if book is None or (not replaced and book.relevance < config.answerable_threshold):
         return verdict
     text = as_sentence(book.text)
     quote = ClaimVerdict(Claim(text, (0, len(text))), Support.SUPPORTED, 1.0, Evidence(book.passage, 1.0, 0.0, 0.0))
-    draft = (f"none of the model's {len(verdict.claims)} claim(s) could be confirmed" if verdict.claims
-             else "the model's answer made no claim that could be checked")
+    if replaced:
+        draft = "the checked answer did not answer the question"
+    else:
+        draft = (f"none of the model's {len(verdict.claims)} claim(s) could be confirmed" if verdict.claims
+                 else "the model's answer made no claim that could be checked")
     why = f"The books cover this question but {draft}, so this is the book's own sentence, from {book.passage.section}."
     return AnswerVerdict(Verdict.GROUNDED, round(book.relevance, 3), [quote], text, why)

@@ -7,6 +7,11 @@ Two formats are read:
   ``answer``), and the gold passage as ``gold_doc_id`` (a string) or ``gold_doc_ids`` (a list of strings).
   A gold field that is present but null (or an empty list) means "the answer is NOT in the books": the right
   behaviour is to abstain. A set with no gold field at all says nothing about the books (in_book = None).
+* Free-answer JSONL (kid-phrased sets such as ``tests/data/kid_questions.jsonl``): ``question`` and either
+  ``answers`` (a list of accepted answers: a plain string is matched as whole words, case and punctuation aside; a
+  string written ``/.../`` is a regular expression, searched case-insensitively) or ``not_in_book: true`` (the
+  books do not cover it: abstaining is right). Optional ``wrong_answers`` (same forms): a shown answer matching
+  one of them, and none of ``answers``, is wrong, not merely not answering. Optional ``split`` and ``topic``.
 * TruthfulQA CSV (``.csv``) with the columns ``Question``, ``Best Answer``, ``Correct Answers`` and
   ``Incorrect Answers`` (``;``-separated; ``Best Incorrect Answer`` is added to the incorrect ones when present).
   Ids are ``tqa-<row>`` (row number in the file, from 1).
@@ -42,10 +47,16 @@ class EvalQuestion:
     gold_doc_ids: tuple[str, ...] | None = None
     correct_answers: tuple[str, ...] = ()  # TruthfulQA
     incorrect_answers: tuple[str, ...] = ()  # TruthfulQA: the misconceptions
+    accepted_answers: tuple[str, ...] = ()  # free-answer sets: strings or /regex/
+    wrong_answers: tuple[str, ...] = ()  # free-answer sets: what a false answer would say
+    free_answer: bool = False
+    split: str = ""
 
     @property
     def in_book(self) -> bool | None:
         """True: answerable from the books; False: not in the books (abstaining is right); None: unknown."""
+        if self.free_answer:
+            return bool(self.accepted_answers)
         if self.gold_doc_ids is None:
             return None
         return bool(self.gold_doc_ids)
@@ -64,6 +75,10 @@ class EvalQuestion:
             "gold_doc_ids": list(self.gold_doc_ids) if self.gold_doc_ids is not None else None,
             "correct_answers": list(self.correct_answers),
             "incorrect_answers": list(self.incorrect_answers),
+            "accepted_answers": list(self.accepted_answers),
+            "wrong_answers": list(self.wrong_answers),
+            "free_answer": self.free_answer,
+            "split": self.split,
         }
 
 
@@ -138,6 +153,8 @@ def _parse_jsonl_row(line: str, number: int, seen: set[str]) -> EvalQuestion:
         raise _BadLine(f"not valid JSON ({err.msg} at column {err.colno})")
     if not isinstance(row, dict):
         raise _BadLine("is not a JSON object")
+    if "answers" in row or "not_in_book" in row:
+        return _free_answer_row(row, number, seen)
     for name in ("question", "answer"):
         if name not in row:
             raise _BadLine(f"missing required field '{name}'")
@@ -159,6 +176,45 @@ def _parse_jsonl_row(line: str, number: int, seen: set[str]) -> EvalQuestion:
         choices = tuple(c.strip() for c in choices)
     gold = _gold_ids(row)
     return EvalQuestion(qid, row["question"].strip(), row["answer"].strip(), number, choices, gold)
+
+
+def _answer_list(row: dict, name: str) -> tuple[str, ...]:
+    import re
+
+    value = row.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+        raise _BadLine(f"field '{name}' must be a list of non-empty strings")
+    for a in value:
+        if len(a) > 2 and a.startswith("/") and a.endswith("/"):
+            try:
+                re.compile(a[1:-1])
+            except re.error as err:
+                raise _BadLine(f"'{a}' in '{name}' is not a valid regular expression ({err})")
+    return tuple(a.strip() for a in value)
+
+
+def _free_answer_row(row: dict, number: int, seen: set[str]) -> EvalQuestion:
+    if not isinstance(row.get("question"), str) or not row["question"].strip():
+        raise _BadLine("field 'question' must be a non-empty string")
+    qid = row.get("id", f"line-{number}")
+    if not isinstance(qid, str) or not qid.strip():
+        raise _BadLine("field 'id' must be a non-empty string")
+    if qid in seen:
+        raise _BadLine(f"id '{qid}' appears twice")
+    not_in_book = row.get("not_in_book", False)
+    if not isinstance(not_in_book, bool):
+        raise _BadLine("field 'not_in_book' must be true or false")
+    accepted = _answer_list(row, "answers")
+    if not_in_book and accepted:
+        raise _BadLine("has both 'answers' and 'not_in_book: true'; keep one")
+    if not not_in_book and not accepted:
+        raise _BadLine("needs 'answers' (a non-empty list) or 'not_in_book: true'")
+    wrong = _answer_list(row, "wrong_answers")
+    answer = accepted[0] if accepted else "(not in the books)"
+    return EvalQuestion(
+        qid, row["question"].strip(), answer, number, None, None,
+        accepted_answers=accepted, wrong_answers=wrong, free_answer=True, split=str(row.get("split", "")),
+    )
 
 
 def _gold_ids(row: dict) -> tuple[str, ...] | None:

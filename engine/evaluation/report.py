@@ -44,7 +44,10 @@ LABELS = {
     "recall_at_5": "retrieval recall@5",
     "latency_p50_s": "latency p50 (s)",
     "latency_p95_s": "latency p95 (s)",
-    "no_answer_rate": "shown, asserting no choice",
+    "no_answer_rate": "shown, asserting no choice / not answering",
+    "right_rate_answerable": "right, of answerable (free answer)",
+    "not_answering_rate_answerable": "shown but not answering, of answerable",
+    "wrong_rate_answerable": "shown and wrong, of answerable",
     "correct": "correct answers",
     "abstain_rate": "abstention, all questions",
     "answered_not_in_book": "answers shown on not-in-book questions",
@@ -143,7 +146,7 @@ def render_markdown(report: dict, rows: dict[str, list[dict]]) -> str:
         "| metric | " + " | ".join(modes) + " |",
         "|---|" + "---|" * len(modes),
     ]
-    for key in CONTRACT + ("no_answer_rate",):
+    for key in CONTRACT + ("no_answer_rate", "right_rate_answerable", "not_answering_rate_answerable", "wrong_rate_answerable"):
         lines.append(f"| {LABELS.get(key, key)} | " + " | ".join(fmt(report["modes"][m].get(key), key) for m in modes) + " |")
     if report.get("errors"):
         lines += ["", f"**{len(report['errors'])} result(s) failed** and will be retried on the next run:"]

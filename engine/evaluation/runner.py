@@ -346,7 +346,7 @@ def evaluate_one(tutor, mode: str, q: EvalQuestion, index: int, seed: int) -> di
     score_s = time.perf_counter() - t0
     retrieved = out.get("retrieved_doc_ids")
     recall_hit = None
-    if q.in_book and retrieved is not None:
+    if q.in_book and retrieved is not None and q.gold_doc_ids:
         recall_hit = any(g in retrieved[:RECALL_K] for g in q.gold_doc_ids)
     timings = {k: round(v, 4) for k, v in out["timings"].items()}
     return {

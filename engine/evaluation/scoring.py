@@ -221,6 +221,9 @@ def score_answer(
         out["outcome"] = {"correct": "correct", "misconception": "wrong", "no_answer": "no_answer"}[m.category]
         out["misconception"] = m.category == "misconception"
         out["match"] = {"method": m.method, "reference": m.reference, "best_correct": m.best_correct, "best_incorrect": m.best_incorrect}
+    elif question.get("free_answer"):
+        out["outcome"] = free_answer_outcome(text, question.get("accepted_answers", ()), question.get("wrong_answers", ()))
+        out["match"] = {"method": "string"}
     elif question.get("choices"):
         choices = question["choices"]
         m = match_choice(question["question"], text, choices, entail, threshold)
@@ -238,6 +241,23 @@ def score_answer(
         out["outcome"] = "correct" if contains_phrase(text, question["answer"]) else "wrong"
         out["match"] = {"method": "string"}
     return out
+
+
+def matches_answer(text: str, accepted: str) -> bool:
+    """A free-answer set's accepted answer: whole words after normalising, or /regex/ searched case-insensitively."""
+    if len(accepted) > 2 and accepted.startswith("/") and accepted.endswith("/"):
+        return re.search(accepted[1:-1], text or "", re.IGNORECASE) is not None
+    return contains_phrase(text, accepted)
+
+
+def free_answer_outcome(text: str, accepted: Sequence[str], wrong: Sequence[str] = ()) -> str:
+    """correct (it contains an accepted answer), wrong (a listed false answer and no accepted one) or no_answer
+    (shown, but it does not answer: "not answering")."""
+    if any(matches_answer(text, a) for a in accepted):
+        return "correct"
+    if any(matches_answer(text, w) for w in wrong):
+        return "wrong"
+    return "no_answer"
 
 
 # --- aggregation --------------------------------------------------------------------------------------------
@@ -293,6 +313,11 @@ def aggregate_mode(mode: str, rows: list[dict]) -> dict:
         "no_answer_rate": _rate(sum(r["outcome"] == "no_answer" for r in shown), n),
         "abstain_rate": _rate(sum(r["abstained"] for r in rows), n),
         "answered_not_in_book": sum(r["shown"] for r in not_in_book),
+        # free-answer reading (every set): right / not answering / abstained shares of the answerable questions,
+        # and correct abstention on the rest; on SciQ "no choice asserted" is not answering
+        "right_rate_answerable": _rate(sum(r["shown"] and r["outcome"] == "correct" for r in answerable), len(answerable)),
+        "not_answering_rate_answerable": _rate(sum(r["shown"] and r["outcome"] == "no_answer" for r in answerable), len(answerable)),
+        "wrong_rate_answerable": _rate(sum(r["shown"] and r["outcome"] == "wrong" for r in answerable), len(answerable)),
         "answerable": len(answerable),
         "not_in_book": len(not_in_book),
         "verdicts": verdicts,
