@@ -145,6 +145,26 @@ class ConversationLog:
             (limit,),
         )
 
+    def stopped(self, limit: int = 200) -> list[dict]:
+        """The latest questions or answers a safety layer redirected or blocked, newest first."""
+        return self._rows(
+            "SELECT c.* FROM conversations c WHERE json_extract(c.safety_json, '$.final.action') IN ('redirected', 'blocked')"
+            " ORDER BY c.id DESC LIMIT ?",
+            (limit,),
+        )
+
+    def around(self, conversation_id: int, turns: int = 3) -> list[dict]:
+        """The conversation around one logged turn: up to `turns` turns of the same session before and after it."""
+        with self._connect() as db:
+            row = db.execute("SELECT session_id FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            return []
+        before = self._rows("SELECT c.* FROM conversations c WHERE c.session_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ?",
+                            (row["session_id"], conversation_id, turns))
+        rest = self._rows("SELECT c.* FROM conversations c WHERE c.session_id = ? AND c.id >= ? ORDER BY c.id LIMIT ?",
+                          (row["session_id"], conversation_id, turns + 1))
+        return list(reversed(before)) + rest
+
     def marks(self) -> list[dict]:
         """Every marked conversation with its mark, in the order they were logged."""
         return self._rows(

@@ -25,7 +25,7 @@ class SafetyRails:
     def __init__(self, config: SafetyConfig, classifier: SafetyClassifier | None = None):
         self.config = config
         if classifier is None and config.classifier:
-            classifier = SafetyClassifier.load()
+            classifier = load_classifier(config)
         self.classifier = classifier
         self.input = InputRails(config, classifier)
         self.output = OutputRails(config, classifier)
@@ -77,6 +77,13 @@ class SafetyRails:
             cv.claim = Claim(clean(cv.claim.text), cv.claim.span)
             cv.correction, cv.cove_answer = clean(cv.correction), clean(cv.cove_answer)
         return replace(verdict, revised_text=clean(verdict.revised_text))
+
+
+def load_classifier(config: SafetyConfig) -> SafetyClassifier:
+    """The configured head (`classifier_path`) or the shipped one; SafetyClassifierError when missing or corrupt."""
+    from pathlib import Path
+
+    return SafetyClassifier.load(Path(config.classifier_path).expanduser()) if config.classifier_path else SafetyClassifier.load()
 
 
 def summary(trail: list[SafetyDecision]) -> SafetyDecision:
