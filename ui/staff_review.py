@@ -9,12 +9,14 @@ import streamlit as st
 
 from engine.config import Config
 from engine.conversation_log import MARKS
+from engine.safety.alerts import TIER_NAMES, alert_tier
 from ui import components, services
 
 
 def render(config: Config) -> None:
     st.header("📝 Review")
     log = services.get_log(config)
+    _alerts(log)
     queue = log.review_queue(limit=20)
     st.caption(f"{len(queue)} answer(s) waiting. Mark each one correct or wrong; the marks become golden questions.")
     if not queue:
@@ -23,6 +25,32 @@ def render(config: Config) -> None:
         _review_item(log, item)
     _export(log)
     _recent(log)
+
+
+def _alerts(log) -> None:
+    """Stopped conversations, the most worrying first (tier 1: self-harm, violence against a person), with the
+    turns around them."""
+    st.subheader("🚨 Safety alerts")
+    alerts = [(alert_tier(row["safety"]), row) for row in log.stopped(limit=200)]
+    alerts = sorted([(t, row) for t, row in alerts if t is not None], key=lambda item: (item[0], -item[1]["id"]))
+    if not alerts:
+        st.caption("No question or answer has been stopped by a safety layer.")
+        return
+    counts = {t: sum(1 for a, _ in alerts if a == t) for t in TIER_NAMES}
+    st.caption(" · ".join(f"tier {t}: {n}" for t, n in counts.items()))
+    chosen = st.multiselect("Show tiers", list(TIER_NAMES), default=list(TIER_NAMES), format_func=lambda t: TIER_NAMES[t], key="alert_tiers")
+    for t, row in [(t, row) for t, row in alerts if t in chosen][:50]:
+        final = row["safety"].get("final") or {}
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["ts"]))
+        score = f", classifier score {final['score']:.2f}" if final.get("score") is not None else ""
+        box = st.error if t == 1 else st.warning if t == 2 else st.info
+        box(f"**Tier {t}** · #{row['id']} · {when} · {final.get('action', '')} by the {final.get('layer', '')} layer "
+            f"({final.get('category', '')}{score}): \"{components.escape_md(row['question'][:200])}\"")
+        with st.expander(f"Conversation around #{row['id']} (session {row['session_id'][:8]})"):
+            for turn in log.around(row["id"]):
+                marker = "➡️ " if turn["id"] == row["id"] else ""
+                st.markdown(f"{marker}**Student:** {components.escape_md(turn['question'][:300])}  \n"
+                            f"**StudyBuddy:** {components.escape_md(turn['answer'][:300])}")
 
 
 def _review_item(log, item: dict) -> None:
