@@ -92,6 +92,7 @@ class SafetyConfig:
     classifier: bool = True  # the learned input and output classifiers (engine/safety/classifier.py) beside the rules
     classifier_input_threshold: float = 0.0  # stop a question whose harm score reaches this; 0: the head's tuned threshold
     classifier_output_threshold: float = 0.0  # block an answer whose harm score reaches this; 0: the head's tuned threshold
+    classifier_path: str = ""  # a folder with classifier_head.npz/.json (scripts/train_safety_classifier --out); "": the shipped head
 
 
 @dataclass(frozen=True)
