@@ -28,6 +28,10 @@ def render(config: Config) -> None:
     if _paused(config):
         st.info("😴 StudyBuddy is resting right now. Please ask your teacher.")
         return
+    unguarded = safety_problem(config)
+    if unguarded is not None:  # never answer a child without the safety classifier
+        st.error(f"StudyBuddy cannot start: {unguarded.problem} {unguarded.fix}")
+        return
     st.markdown("Ask me about the things in your school books! I check every answer in your books.")
     session = st.session_state.setdefault("session_id", uuid.uuid4().hex)
     st.session_state.setdefault("safety_session", SafetySession(session))  # this conversation's turns, for the safety layers
@@ -45,6 +49,19 @@ def render(config: Config) -> None:
     if answer is not None:
         history.append({"question": question.strip(), "answer": answer.to_json()})
         _log(config, session, answer)
+
+
+def safety_problem(config: Config) -> StudyBuddyError | None:
+    """Why the safety classifier cannot guard this page (missing or corrupt head), or None."""
+    if not (config.safety.enabled and config.safety.classifier):
+        return None
+    from engine.safety.rails import load_classifier
+
+    try:
+        load_classifier(config.safety)
+    except StudyBuddyError as err:
+        return err
+    return None
 
 
 def question_problem(question: str) -> str:
