@@ -251,3 +251,28 @@ def test_cascade_answers_are_scored_like_verified_ones():
          "incorrect_answers": None, "correct_answers": None}
     flagged = score_answer(CASCADE, q, "The Amazon empties into the Atlantic Ocean.", "flagged")
     assert flagged["shown"] and flagged["flagged"] and not flagged["displayed_as_fact"]
+
+
+def test_free_answer_outcomes():
+    from engine.evaluation.scoring import free_answer_outcome, score_answer
+
+    assert free_answer_outcome("Jupiter is the largest planet.", ["Jupiter"], ["Saturn"]) == "correct"
+    assert free_answer_outcome("Saturn is the biggest planet.", ["Jupiter"], ["Saturn"]) == "wrong"
+    assert free_answer_outcome("Uranus is the seventh planet from the Sun.", ["Jupiter"]) == "no_answer"
+    assert free_answer_outcome("No. Abraham Lincoln did not write it.", ["/^no\\b/"]) == "correct"
+    q = {"question": "why is mars red", "free_answer": True, "accepted_answers": ["/iron|rust/"], "wrong_answers": []}
+    row = score_answer("verified", q, "Uranus is the seventh planet from the Sun.", "corrected")
+    assert row["shown"] and row["outcome"] == "no_answer"
+    assert score_answer("verified", q, "That isn't in my books — let's ask your teacher!", "abstained")["abstained"]
+
+
+def test_not_answering_is_reported_for_answerable_questions():
+    from engine.evaluation.scoring import aggregate_mode
+
+    rows = [
+        {"shown": True, "outcome": "correct", "abstained": False, "displayed_as_fact": True, "flagged": False, "misconception": False, "in_book": True, "recall_hit": None},
+        {"shown": True, "outcome": "no_answer", "abstained": False, "displayed_as_fact": True, "flagged": False, "misconception": False, "in_book": True, "recall_hit": None},
+        {"shown": False, "outcome": None, "abstained": True, "displayed_as_fact": False, "flagged": False, "misconception": False, "in_book": False, "recall_hit": None},
+    ]
+    m = aggregate_mode("verified", rows)
+    assert m["right_rate_answerable"] == 0.5 and m["not_answering_rate_answerable"] == 0.5 and m["abstain_rate_not_in_book"] == 1.0

@@ -127,3 +127,30 @@ def test_shared_sets_load_cleanly(name):
         pytest.skip(f"{path} is absent (the shared data folder is not here)")
     qs = load_questions(path)
     assert qs.questions and qs.skipped_lines == 0, qs.problems[:3]
+
+
+def test_free_answer_set_reads_answers_and_not_in_book(tmp_path):
+    path = tmp_path / "kids.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "whats the biggest planet", "answers": ["Jupiter"], "wrong_answers": ["Saturn"]}\n'
+        '{"id": "b", "question": "what do pandas eat", "not_in_book": true}\n'
+        '{"id": "c", "question": "bad", "answers": []}\n'
+        '{"id": "d", "question": "bad regex", "answers": ["/(unclosed/"]}\n',
+        encoding="utf-8",
+    )
+    qset = load_questions(path)
+    a, b = qset.questions
+    assert a.free_answer and a.in_book is True and a.accepted_answers == ("Jupiter",) and a.wrong_answers == ("Saturn",)
+    assert b.in_book is False
+    assert qset.skipped_lines == 2
+    assert "line 3" in qset.problems[0] and "line 4" in qset.problems[1] and "regular expression" in qset.problems[1]
+
+
+def test_the_committed_kid_sets_load_and_split_30_percent():
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    full = load_questions(data / "kid_questions_sample.jsonl").questions + load_questions(data / "kid_questions_physics.jsonl").questions
+    assert len(full) >= 150 and sum(q.in_book is False for q in full) >= 30
+    held = [q for q in full if q.split == "heldout"]
+    assert 0.2 <= len(held) / len(full) <= 0.4
