@@ -78,20 +78,19 @@ def test_logistic_combiner_json_is_still_read():
     assert c.proba(np.array([[5.0, 0, 0]])).argmax() == 0
 
 
-def test_missing_checkpoint_without_training_is_a_clear_error(tmp_path, monkeypatch, shared_data):
+def test_missing_checkpoint_is_a_clear_error_and_nothing_trains(tmp_path):
     with pytest.raises(MissingModelError) as err:
-        ClaimVerifier.load(tmp_path / "empty-cache", train_if_missing=False)
-    assert "train_verifier" in str(err.value)
+        ClaimVerifier.load(tmp_path / "empty-cache")
+    assert "make setup" in str(err.value)
+    assert not any((tmp_path / "empty-cache").rglob("meta.json"))
 
 
-def test_missing_training_data_is_a_clear_error(tmp_path, monkeypatch):
+def test_missing_training_data_folder_is_a_clear_error(tmp_path):
     from verifiers.verifier_training import data
 
-    monkeypatch.setattr(data, "repo_root", lambda: tmp_path / "nowhere" / "repo")
-    monkeypatch.delenv("STUDYBUDDY_SHARED_DATA", raising=False)
     with pytest.raises(StudyBuddyError) as err:
-        data.resolve_data(None)
-    assert "STUDYBUDDY_SHARED_DATA" in str(err.value)
+        data.resolve_data(tmp_path / "nowhere")
+    assert "does not exist" in str(err.value)
 
 
 # --- with real models ---------------------------------------------------------------------------------------
@@ -148,8 +147,8 @@ def test_predict_shape_and_batching_matches_one_by_one(untrained_verifier):
 
 
 @pytest.fixture(scope="module")
-def trained_verifier(shared_data):
-    # trains once (about 15 minutes on 2 cores) if the checkpoint is not cached yet
+def trained_verifier():
+    # trains once from the shipped data (a few minutes on 2 cores) if `make setup` has not built it yet
     return ClaimVerifier.load(train_if_missing=True)
 
 
@@ -213,6 +212,7 @@ def test_a_new_checkpoint_reuses_a_cross_encoder_trained_the_same_way(tmp_path):
         folder = tmp_path / name
         (folder / "cross_encoder").mkdir(parents=True)
         (folder / "cross_encoder" / "config.json").write_text("{}")
+        (folder / "combiner.json").write_text("{}")
         base = {"data_fingerprint": "fp", "base_model": BASE_MODEL, "scale": 1.0, "seed": 13,
                 "cross_encoder": {"epochs": 1.0, "max_length": 128}, "cross_encoder_version": CROSS_ENCODER_VERSION}
         (folder / "meta.json").write_text(json.dumps({**base, **meta}))

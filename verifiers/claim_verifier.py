@@ -40,6 +40,10 @@ from verifiers.verifier_training import CROSS_ENCODER_VERSION, TRAINING_CODE_VER
 
 log = logging.getLogger(__name__)
 
+
+class VerifierNotReady(MissingModelError):
+    """No complete claim-verifier checkpoint: the tutor is "getting ready" (`make setup` builds it)."""
+
 LABELS = ("supported", "contradicted", "unsupported")
 BASE_MODEL = PACKAGED_EMBEDDER
 CE_FEATURES = ("ce_supported", "ce_contradicted", "ce_unsupported")
@@ -85,19 +89,36 @@ def checkpoint_root(cache_dir: Path | None) -> Path:
 
 def checkpoint_folder(cache_dir: Path | None = None, data: str | Path | None = None) -> Path:
     """The checkpoint folder the verifier loads (it may not be trained yet): the one keyed by the training data and
-    code when the data is here, else the newest complete checkpoint in the cache. Raises StudyBuddyError when
-    there is neither."""
+    code (the data ships in verifiers/data), else, when that data is damaged, the newest complete checkpoint in the
+    cache. Raises StudyBuddyError when there is neither."""
     from verifiers.verifier_training.data import data_fingerprint, resolve_data
+    from verifiers.verifier_training.train import checkpoint_complete
 
     root = checkpoint_root(cache_dir)
     try:
         return root / checkpoint_key(data_fingerprint(resolve_data(data)))
     except StudyBuddyError as err:
-        found = sorted((p for p in root.glob("*") if (p / "meta.json").exists()), key=lambda p: p.stat().st_mtime)
+        found = sorted((p for p in root.glob("*") if checkpoint_complete(p)), key=lambda p: p.stat().st_mtime)
         if not found:
             raise
         log.info("training data not found (%s); using cached checkpoint %s", err.problem, found[-1])
         return found[-1]
+
+
+def not_ready(cache_dir: Path | None = None) -> "VerifierNotReady | None":
+    """Why the verifier cannot load yet (no complete checkpoint for the shipped data and code), or None; reads only
+    file sizes and checksums, loads and trains nothing (the student page asks this before every question)."""
+    from verifiers.verifier_training.train import checkpoint_complete
+
+    try:
+        folder = checkpoint_folder(cache_dir)
+    except StudyBuddyError as err:
+        return VerifierNotReady(f"The claim verifier has not been built yet: {err.problem}", err.fix)
+    if checkpoint_complete(folder):
+        return None
+    what = "is incomplete (an interrupted build)" if folder.exists() else "has not been built yet"
+    return VerifierNotReady(f"The claim verifier {what}: no complete checkpoint in {folder}.",
+                            "Run `make setup` (or `studybuddy prepare`) once; it builds the verifier in a few minutes.")
 
 
 class Combiner:
@@ -268,27 +289,32 @@ class ClaimVerifier:
     # ---- loading ------------------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, cache_dir: Path | None = None, nli_model: str | None = None, train_if_missing: bool = True,
+    def load(cls, cache_dir: Path | None = None, nli_model: str | None = None, train_if_missing: bool = False,
              data: str | Path | None = None, nli_mode: str = "add", precision: str = "auto") -> "ClaimVerifier":
-        """Load the trained verifier from the cache, training it first (once) if it is missing.
+        """Load the trained verifier from the cache. Without a complete checkpoint it raises VerifierNotReady
+        (what is missing and `make setup`), unless ``train_if_missing`` (only `prepare` / `scripts/train_verifier`
+        pass it: the app and `ask` never train).
 
         ``nli_model``: path or hub id of a Hugging Face NLI cross-encoder. ``nli_mode="add"`` uses its
         probabilities as extra features (a combiner for it is fitted once, on the training split, and stored
         beside the checkpoint); ``"replace"`` uses it instead of the MiniLM cross-encoder.
         """
+        from verifiers.verifier_training.train import checkpoint_complete
+
         try:
             folder = checkpoint_folder(cache_dir, data)
         except StudyBuddyError as err:
             if not train_if_missing:
-                raise MissingModelError("The claim verifier has not been trained yet, and its training data is not here.",
-                                        "Run `scripts/train_verifier` (or `make setup`) on a machine with ../shared/data.") from err
+                raise VerifierNotReady(f"The claim verifier has not been built yet, and its training data cannot be read: {err.problem}",
+                                       "Restore verifiers/data (`git checkout -- verifiers/data`), then run `make setup`.") from err
             raise
-        if not (folder / "meta.json").exists():
+        if not checkpoint_complete(folder):
             if not train_if_missing:
-                raise MissingModelError(f"The claim verifier checkpoint {folder} is missing.",
-                                        "Run `scripts/train_verifier` (or `make setup`) to train it (about 15 minutes on 2 cores).")
+                what = "is incomplete (an interrupted build)" if folder.exists() else "has not been built yet"
+                raise VerifierNotReady(f"The claim verifier {what}: no complete checkpoint in {folder}.",
+                                       "Run `make setup` (or `studybuddy prepare`) once; it builds the verifier in a few minutes.")
             log.info("claim verifier checkpoint %s not found: training it now (once)", folder)
-            cls.train(Path(cache_dir or default_cache()), data=data)
+            folder = cls.train(Path(cache_dir or default_cache()), data=data)
         return cls.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, data=data, precision=precision)
 
     @classmethod

@@ -3,7 +3,7 @@
 # Both are part of the cache key. Bump TRAINING_CODE_VERSION when the features or the combiner change, and
 # CROSS_ENCODER_VERSION as well when the training pairs or the fine-tune change: a new checkpoint then reuses the
 # cross-encoder of an older one trained on the same data with the same CROSS_ENCODER_VERSION (16 minutes saved).
-TRAINING_CODE_VERSION = "cv-1.3"
-CROSS_ENCODER_VERSION = "ce-1.1"
+TRAINING_CODE_VERSION = "cv-2.0"
+CROSS_ENCODER_VERSION = "ce-2.0"
 # checkpoints written before CROSS_ENCODER_VERSION existed, by their training code version
 LEGACY_CROSS_ENCODER_VERSIONS = {"cv-1.1": "ce-1.1"}

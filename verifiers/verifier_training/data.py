@@ -1,9 +1,10 @@
-"""Training and evaluation pairs for the claim verifier, built from the shared data.
+"""Training and evaluation pairs for the claim verifier, built from the data the project ships (verifiers/data/).
 
 Splits are fixed by hashes (never by random draws), so every run sees the same held-out material:
   * SciTail dev: 30% kept aside for evaluation; of the rest, 65% trains the cross-encoder, 35% fits the combiner.
-  * SciQ / QASC questions: 25% held out; the rest split between cross-encoder and combiner.
-  * OpenStax textbooks: whole section files are held out (25%); training never sees a held-out section.
+  * QASC questions: 25% held out; the rest split between cross-encoder and combiner. (SciQ is CC BY-NC: never
+    trained on; it is only read, from ../shared/data, as extra held-out evaluation material.)
+  * OpenStax textbooks and the sample book: whole section files are held out (25%); training never sees them.
 Labels: "supported", "contradicted" (a topically matching passage that conflicts on one detail),
 "unsupported" (unrelated or merely topical).
 """
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 LABELS = ("supported", "contradicted", "unsupported")
 EDIT_TYPES = ("number", "date", "unit", "entity", "negation", "antonym", "swap")
-EVAL_FILES = ("scitail_dev.jsonl", "sciq_valid_questions.jsonl", "sciq_valid_kb.jsonl", "qasc_dev_questions.jsonl", "qasc_dev_kb.jsonl")
+EVAL_FILES = ("scitail_dev.jsonl", "qasc_dev_questions.jsonl", "qasc_dev_kb.jsonl")
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLE_BOOK_DIR = Path(__file__).resolve().parents[2] / "knowledge_base" / "sample_library"
+CHECKSUMS = "SHA256SUMS"
 
 
 @dataclass
@@ -50,45 +54,77 @@ class Pair:
 class DataPaths:
     eval_dir: Path
     textbooks_dir: Path
+    extra_textbooks: tuple[Path, ...] = ()
+
+    def textbook_files(self) -> list[Path]:
+        out = sorted(self.textbooks_dir.rglob("*.md"))
+        for d in self.extra_textbooks:
+            out += sorted(p for p in d.glob("*.md") if p.name.lower() != "readme.md")
+        return out
 
     def files(self) -> list[Path]:
-        out = [self.eval_dir / f for f in EVAL_FILES]
-        out += sorted(p for p in self.textbooks_dir.rglob("*.md"))
-        return out
+        return [self.eval_dir / f for f in EVAL_FILES] + self.textbook_files()
 
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def resolve_data(data: str | Path | None = None) -> DataPaths:
-    """--data DIR (the eval folder, or the shared data folder above it), else $STUDYBUDDY_SHARED_DATA, else ../shared/data."""
-    cands = []
-    if data:
-        cands.append(Path(data).expanduser())
-    if os.environ.get("STUDYBUDDY_SHARED_DATA"):
-        cands.append(Path(os.environ["STUDYBUDDY_SHARED_DATA"]).expanduser())
-    cands.append(repo_root().parent / "shared" / "data")
-    for c in cands:
-        if (c / "scitail_dev.jsonl").exists():
-            eval_dir, tb = c, c.parent / "textbooks"
-        elif (c / "eval" / "scitail_dev.jsonl").exists():
-            eval_dir, tb = c / "eval", c / "textbooks"
-        else:
+def _checksum_lines(root: Path) -> list[str]:
+    files = [root / f for f in EVAL_FILES] + sorted((root / "textbooks").rglob("*.md"))
+    return [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.relative_to(root).as_posix()}" for f in files]
+
+
+def write_checksums(root: Path = SHIPPED_DATA) -> None:
+    """Rewrite root/SHA256SUMS after a deliberate change to the shipped data."""
+    (root / CHECKSUMS).write_text("\n".join(_checksum_lines(root)) + "\n")
+
+
+def verify_shipped(root: Path = SHIPPED_DATA) -> None:
+    """Every file SHA256SUMS lists is present, whole and unchanged; raises StudyBuddyError naming the first bad one."""
+    fix = f"Restore it from the repository (`git checkout -- {root.name if root != SHIPPED_DATA else 'verifiers/data'}`) or re-clone."
+    sums = root / CHECKSUMS
+    if not sums.exists():
+        raise StudyBuddyError(f"The claim verifier's training data in {root} has no {CHECKSUMS} list: it is incomplete.", fix)
+    for line in sums.read_text().splitlines():
+        if not line.strip():
             continue
-        missing = [f for f in EVAL_FILES if not (eval_dir / f).exists()]
-        if missing:
-            raise StudyBuddyError(f"The training data in {eval_dir} is incomplete: {', '.join(missing)} missing.",
-                                  "Restore the shared data folder, or point --data / STUDYBUDDY_SHARED_DATA at a complete copy.")
-        if not tb.exists() or not any(tb.rglob("*.md")):
-            raise StudyBuddyError(f"No textbooks found in {tb}: the claim verifier's synthetic pairs are built from them.",
-                                  "Restore ../shared/data/textbooks, or point --data / STUDYBUDDY_SHARED_DATA at the shared data folder.")
-        return DataPaths(eval_dir, tb)
-    raise StudyBuddyError(
-        "The claim verifier's training data was not found (looked in: " + ", ".join(str(c) for c in cands) + ").",
-        "Put the shared data next to the repository (../shared/data/eval and ../shared/data/textbooks), "
-        "or pass --data DIR / set STUDYBUDDY_SHARED_DATA.",
-    )
+        digest, name = line.split(None, 1)
+        f = root / name.strip()
+        if not f.is_file():
+            raise StudyBuddyError(f"The claim verifier's training data is incomplete: {f} is missing.", fix)
+        if hashlib.sha256(f.read_bytes()).hexdigest() != digest:
+            raise StudyBuddyError(f"The claim verifier's training file {f} is damaged or partial (its checksum does not match).", fix)
+
+
+def resolve_data(data: str | Path | None = None) -> DataPaths:
+    """The training data: --data DIR / $STUDYBUDDY_VERIFIER_DATA (a folder laid out like verifiers/data), else the
+    data shipped in verifiers/data (checked against its SHA256SUMS). The sample book is always added."""
+    cand = Path(data).expanduser() if data else (Path(os.environ["STUDYBUDDY_VERIFIER_DATA"]).expanduser()
+                                                  if os.environ.get("STUDYBUDDY_VERIFIER_DATA") else SHIPPED_DATA)
+    if not cand.is_dir():
+        raise StudyBuddyError(f"The claim verifier's training data folder {cand} does not exist.",
+                              "Point --data / STUDYBUDDY_VERIFIER_DATA at a folder laid out like verifiers/data, or leave it unset.")
+    if (cand / CHECKSUMS).exists() or cand == SHIPPED_DATA:
+        verify_shipped(cand)
+    missing = [f for f in EVAL_FILES if not (cand / f).is_file()]
+    if missing:
+        raise StudyBuddyError(f"The training data in {cand} is incomplete: {', '.join(missing)} missing.",
+                              "Restore verifiers/data (`git checkout -- verifiers/data`), or point --data at a complete copy.")
+    tb = cand / "textbooks"
+    if not tb.is_dir() or not any(tb.rglob("*.md")):
+        raise StudyBuddyError(f"No textbooks found in {tb}: the claim verifier's synthetic pairs are built from them.",
+                              "Restore verifiers/data/textbooks (`git checkout -- verifiers/data`).")
+    return DataPaths(cand, tb, (SAMPLE_BOOK_DIR,) if SAMPLE_BOOK_DIR.is_dir() else ())
+
+
+def shared_eval_dir() -> Path | None:
+    """../shared/data/eval (or $STUDYBUDDY_SHARED_DATA): evaluation-only material (SciQ), when this machine has it."""
+    for c in ([Path(os.environ["STUDYBUDDY_SHARED_DATA"]).expanduser()] if os.environ.get("STUDYBUDDY_SHARED_DATA") else []) + [repo_root().parent / "shared" / "data"]:
+        for d in (c, c / "eval"):
+            if (d / "sciq_valid_questions.jsonl").exists() and (d / "sciq_valid_kb.jsonl").exists():
+                return d
+    return None
 
 
 def data_fingerprint(paths: DataPaths) -> str:
@@ -104,8 +140,12 @@ def frac(key: str, salt: str) -> float:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise StudyBuddyError(f"The data file {path} is damaged ({err}).",
+                              "Restore it (`git checkout -- verifiers/data` for the shipped data) and run again.") from err
 
 
 # --- SciTail ------------------------------------------------------------------------------------------------
@@ -180,10 +220,10 @@ def restate(question: str, answer: str) -> str | None:
     return None
 
 
-def _sciq(paths: DataPaths) -> list[dict]:
-    kb = {r["doc_id"]: r["text"] for r in _jsonl(paths.eval_dir / "sciq_valid_kb.jsonl")}
+def _sciq(eval_dir: Path) -> list[dict]:
+    kb = {r["doc_id"]: r["text"] for r in _jsonl(eval_dir / "sciq_valid_kb.jsonl")}
     rows = []
-    for r in _jsonl(paths.eval_dir / "sciq_valid_questions.jsonl"):
+    for r in _jsonl(eval_dir / "sciq_valid_questions.jsonl"):
         if not r.get("gold_doc_id") or r["gold_doc_id"] not in kb:
             continue
         claim = restate(r["question"], r["answer"])
@@ -216,11 +256,16 @@ def _qasc(paths: DataPaths) -> list[dict]:
     return rows
 
 
-def question_pairs(paths: DataPaths, rng: random.Random) -> dict[str, list[Pair]]:
+def question_pairs(paths: DataPaths, rng: random.Random, sciq_dir: Path | None = None) -> dict[str, list[Pair]]:
+    """QASC questions restated with their answer / a wrong choice / one fact alone. `sciq_dir` (evaluation only:
+    SciQ is CC BY-NC) adds SciQ's held-out questions; its training parts are dropped, never used."""
     out: dict[str, list[Pair]] = {"ce": [], "comb": [], "heldout": []}
-    for name, rows in (("sciq", _sciq(paths)), ("qasc", _qasc(paths))):
+    sources = [("qasc", _qasc(paths))] + ([("sciq", _sciq(sciq_dir))] if sciq_dir else [])
+    for name, rows in sources:
         for row in rows:
             part = "heldout" if frac(row["id"], "q-heldout") < 0.25 else ("comb" if frac(row["id"], "q-comb") < 0.2 else "ce")
+            if name == "sciq" and part != "heldout":
+                continue
             ps = out[part]
             ps.append(Pair(row["claim"], row["passage"], "supported", "restated", f"{name}:{row['id']}"))
             if row["wrong"]:
@@ -239,11 +284,11 @@ def question_pairs(paths: DataPaths, rng: random.Random) -> dict[str, list[Pair]
 _SKIP_LINE = re.compile(r"^\s*(#|>|\*|\||-|<!--|\d+\.|!\[|```)")
 
 
-def textbook_paragraphs(tb_dir: Path, part: str) -> list[tuple[str, str]]:
+def textbook_paragraphs(files: list[Path], part: str) -> list[tuple[str, str]]:
     """(file key, paragraph) for the section files in this part: 'train', 'heldout', or 'comb' (the share of the
     training sections whose pairs go to the combiner only, never to the cross-encoder)."""
     out = []
-    for f in sorted(tb_dir.rglob("*.md")):
+    for f in files:
         key = f"{f.parent.name}/{f.name}"
         held = frac(key, "textbook-heldout") < 0.25
         if (part == "heldout") != held or (part == "comb" and not _combiner_section(key)):
@@ -264,7 +309,7 @@ def _ok_sentence(s) -> bool:
 def textbook_pairs(paths: DataPaths, nlp, part: str, quotas: dict[str, int], n_paragraphs: int, rng: random.Random,
                    log_every: bool = True) -> list[Pair]:
     """Paraphrase positives, minimal-edit negatives made from those same positives, and unsupported pairs."""
-    paras = textbook_paragraphs(paths.textbooks_dir, part)
+    paras = textbook_paragraphs(paths.textbook_files(), part)
     rng.shuffle(paras)
     # prefer paragraphs with digits (numbers, dates) so those edit types get enough material
     with_digits = [p for p in paras if re.search(r"\d", p[1])]
@@ -349,11 +394,14 @@ def textbook_pairs(paths: DataPaths, nlp, part: str, quotas: dict[str, int], n_p
     return pairs
 
 
-TRAIN_QUOTAS = {"paraphrase": 1500, "number": 380, "date": 380, "unit": 120, "entity": 400, "negation": 400,
-                "antonym": 380, "swap": 450, "unrelated": 250, "topical": 250}
-COMB_QUOTAS = {"paraphrase": 220, "number": 60, "date": 60, "unit": 25, "entity": 60, "negation": 60, "antonym": 60,
-               "swap": 70, "unrelated": 60, "topical": 60}
-COMB_EXTRA_QUOTAS = {k: 3 * v for k, v in COMB_QUOTAS.items()}
+# Sized for a first run on 2 cores (cold `make setup`: the verifier's share about 3 minutes): fewer pairs than
+# the 7k / 3.9k of ce-1.1, with natural pairs (SciTail, QASC) a larger share of both sets.
+TRAIN_QUOTAS = {"paraphrase": 420, "number": 90, "date": 90, "unit": 35, "entity": 95, "negation": 95,
+                "antonym": 95, "swap": 110, "unrelated": 70, "topical": 70}
+COMB_QUOTAS = {"paraphrase": 150, "number": 40, "date": 40, "unit": 18, "entity": 40, "negation": 40, "antonym": 40,
+               "swap": 50, "unrelated": 40, "topical": 40}
+COMB_EXTRA_QUOTAS = dict(COMB_QUOTAS)
+TRAIN_PARAGRAPHS, COMB_PARAGRAPHS = 420, 260
 HELDOUT_QUOTAS = {"paraphrase": 400, "number": 150, "date": 150, "unit": 60, "entity": 150, "negation": 150,
                   "antonym": 150, "swap": 150, "unrelated": 100, "topical": 100}
 
@@ -366,7 +414,7 @@ def build_training_sets(paths: DataPaths, nlp, seed: int = 13, scale: float = 1.
     qp = question_pairs(paths, rng)
     q = lambda d: {k: max(1, int(v * scale)) for k, v in d.items()}  # noqa: E731
     tb = textbook_pairs(paths, nlp, "train", {k: v1 + v2 for (k, v1), v2 in zip(q(TRAIN_QUOTAS).items(), q(COMB_QUOTAS).values())},
-                        int(1400 * scale) + 50, rng)
+                        int(TRAIN_PARAGRAPHS * scale) + 20, rng)
     # textbook pairs: a fixed share (by source section file) goes to the combiner; sections never cross over
     tb_ce = [p for p in tb if not _combiner_section(p.source)]
     tb_comb = [p for p in tb if _combiner_section(p.source)]
@@ -375,7 +423,7 @@ def build_training_sets(paths: DataPaths, nlp, seed: int = 13, scale: float = 1.
     rng.shuffle(ce)
     # more combiner pairs from the combiner's own sections (a separate random stream: the cross-encoder's pairs,
     # and so a cached cross-encoder, stay as they were). 1.6k pairs left the combiner with ~80 swaps to learn from.
-    extra = textbook_pairs(paths, nlp, "comb", q(COMB_EXTRA_QUOTAS), int(700 * scale) + 20, random.Random(seed + 101))
+    extra = textbook_pairs(paths, nlp, "comb", q(COMB_EXTRA_QUOTAS), int(COMB_PARAGRAPHS * scale) + 20, random.Random(seed + 101))
     seen = {(p.claim, p.passage) for p in tb_comb}
     comb = st["comb"] + qp["comb"] + tb_comb + [p for p in extra if (p.claim, p.passage) not in seen]
     return {"ce": ce, "comb": comb, "scitail_eval": st["eval"]}
@@ -385,10 +433,10 @@ def _combiner_section(key: str) -> bool:
     return frac(key, "tb-comb") < 0.15
 
 
-def build_heldout_synthetic(paths: DataPaths, nlp, seed: int = 29, scale: float = 1.0) -> list[Pair]:
-    """Pairs from textbook sections and SciQ/QASC questions that training never saw."""
+def build_heldout_synthetic(paths: DataPaths, nlp, seed: int = 29, scale: float = 1.0, sciq_dir: Path | None = None) -> list[Pair]:
+    """Pairs from textbook sections and QASC questions that training never saw (and SciQ's, given `sciq_dir`)."""
     rng = random.Random(seed)
     q = {k: max(1, int(v * scale)) for k, v in HELDOUT_QUOTAS.items()}
     tb = textbook_pairs(paths, nlp, "heldout", q, int(900 * scale) + 20, rng)
-    qp = question_pairs(paths, random.Random(seed))["heldout"]
+    qp = question_pairs(paths, random.Random(seed), sciq_dir=sciq_dir)["heldout"]
     return tb + qp

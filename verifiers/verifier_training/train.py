@@ -36,7 +36,8 @@ def _seed(seed: int) -> None:
 
 
 def train_cross_encoder(pairs: list[Pair], out_dir: Path, base_model: str, epochs: float = 1.0, lr: float = 6e-5,
-                        batch_size: int = 16, max_length: int = 128, seed: int = 13, progress: bool = True) -> dict:
+                        batch_size: int = 16, max_length: int = 96, seed: int = 13, progress: bool = True,
+                        frozen_layers: int = 2) -> dict:
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -49,9 +50,11 @@ def train_cross_encoder(pairs: list[Pair], out_dir: Path, base_model: str, epoch
     tok = AutoTokenizer.from_pretrained(src)
     model = AutoModelForSequenceClassification.from_pretrained(
         src, num_labels=3, id2label=dict(enumerate(LABELS)), label2id={k: i for i, k in enumerate(LABELS)})
-    # the word-embedding table is most of the parameters and barely moves in a short fine-tune: freezing it
-    # makes each step cheaper without hurting accuracy
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    # the embeddings are most of the parameters and the lower layers barely move in a one-epoch fine-tune: frozen,
+    # the backward pass stops above them and each step is about a third cheaper
+    for module in [model.bert.embeddings] + list(model.bert.encoder.layer[:frozen_layers]):
+        for param in module.parameters():
+            param.requires_grad_(False)
     model.train()
 
     label_id = {k: i for i, k in enumerate(LABELS)}
@@ -115,14 +118,17 @@ def train_cross_encoder(pairs: list[Pair], out_dir: Path, base_model: str, epoch
     tok.save_pretrained(out_dir)
     log.info("cross-encoder: %d pairs, %d steps, %.0f s (%.1f pairs/s)", n, total, secs, total * batch_size / secs)
     return {"pairs": n, "steps": total, "seconds": round(secs, 1), "pairs_per_s": round(total * batch_size / secs, 1),
-            "tokens": tokens, "epochs": epochs, "lr": lr, "batch_size": batch_size, "max_length": max_length}
+            "tokens": tokens, "epochs": epochs, "lr": lr, "batch_size": batch_size, "max_length": max_length,
+            "frozen_layers": frozen_layers}
 
 
-COMBINER_MEMBERS = 5
+COMBINER_MEMBERS = 3
+COMBINER_CANDIDATES = (0, 16, 32)  # hidden units (0: logistic regression), chosen on natural and edited pairs alike
+NATURAL_KINDS = ("scitail", "restated", "distractor", "partial")
 
 
 def fit_combiner(X: np.ndarray, labels: list[str], features: list[str], weights: np.ndarray | None = None,
-                 hidden: int = 32, alpha: float = 1e-2, seed: int = 0, members: int = 1):
+                 hidden: int = 32, alpha: float = 1e-2, seed: int = 0, members: int = 1, calibrate: bool = True):
     """A one-hidden-layer MLP (hidden=0: logistic regression) on standardised features, classes balanced, then a
     softmax temperature fitted on 5-fold out-of-fold logits (calibration). members > 1 averages the probabilities
     of that many MLPs started from different seeds: on this data one MLP's per-edit-type accuracy moves by up to
@@ -157,6 +163,8 @@ def fit_combiner(X: np.ndarray, labels: list[str], features: list[str], weights:
     def ensemble(stacks, temperature=1.0):
         return Combiner(features, np.zeros(Z.shape[1]), np.ones(Z.shape[1]), stacks[0], temperature, members=stacks)
 
+    if not calibrate:
+        return Combiner(features, mean, scale, fit(np.arange(len(y)), seeds[0]))
     # out-of-fold probabilities at each candidate temperature
     oof_logits = np.zeros((len(seeds), len(y), 3))
     for tr, te in StratifiedKFold(5, shuffle=True, random_state=seed).split(Z, y):
@@ -176,6 +184,35 @@ def fit_combiner(X: np.ndarray, labels: list[str], features: list[str], weights:
     log.info("combiner: %s x%d, temperature %.2f (out-of-fold NLL %.3f)", f"MLP({hidden})" if hidden else "logistic regression",
              len(stacks), best_t, best_nll)
     return Combiner(features, mean, scale, stacks[0], temperature=best_t, members=stacks)
+
+
+def select_combiner(X: np.ndarray, pairs: list[Pair], weights: np.ndarray, seed: int = 0) -> tuple[int, dict]:
+    """The combiner size whose 5-fold out-of-fold balanced accuracy (supported vs not) is best on the natural pairs
+    (SciTail, QASC statements) and the textbook edits alike: the mean of the two, so a combiner that learns only
+    the synthetic distribution loses. Returns (hidden units, the scores of every candidate)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array([p.label for p in pairs])
+    natural = np.array([p.kind in NATURAL_KINDS for p in pairs])
+    scores = {}
+    for hidden in COMBINER_CANDIDATES:
+        pred = np.empty(len(y), dtype=object)
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
+            comb = fit_combiner(X[tr], list(y[tr]), [f"f{i}" for i in range(X.shape[1])], weights[tr], hidden=hidden,
+                                seed=seed, members=1, calibrate=False)
+            pred[te] = [LABELS[k] for k in comb.proba(X[te]).argmax(axis=1)]
+        got = pred == "supported"
+        gold = y == "supported"
+        part = {name: _bacc(gold[m], got[m]) for name, m in (("natural", natural), ("edits", ~natural)) if m.any()}
+        scores[hidden] = {**{k: round(v, 4) for k, v in part.items()}, "mean": round(float(np.mean(list(part.values()))), 4)}
+    best = max(COMBINER_CANDIDATES, key=lambda h: (scores[h]["mean"], -h))
+    log.info("combiner selection (out-of-fold balanced accuracy): %s -> hidden %d", scores, best)
+    return best, scores
+
+
+def _bacc(gold: np.ndarray, got: np.ndarray) -> float:
+    accs = [float((got[gold == k] == k).mean()) for k in (True, False) if (gold == k).any()]
+    return float(np.mean(accs)) if accs else float("nan")
 
 
 QUESTION_KINDS = ("restated", "distractor", "partial")
@@ -207,7 +244,7 @@ def compute_features(verifier, pairs: list[Pair], desc: str, progress: bool = Tr
 
 
 def train_checkpoint(cache_dir: Path, data=None, scale: float = 1.0, epochs: float = 1.0, seed: int = 13,
-                     max_length: int = 128, progress: bool = True, force: bool = False) -> Path:
+                     max_length: int = 96, progress: bool = True, force: bool = False) -> Path:
     from verifiers.claim_verifier import BASE_MODEL, ClaimVerifier, _SeqClassifier, checkpoint_key, checkpoint_root
 
     t_start = time.time()
@@ -216,18 +253,23 @@ def train_checkpoint(cache_dir: Path, data=None, scale: float = 1.0, epochs: flo
     key = checkpoint_key(fp) if scale == 1.0 and epochs == 1.0 else checkpoint_key(fp) + f"-s{scale}-e{epochs}"
     root = checkpoint_root(cache_dir)
     final = root / key
-    if (final / "meta.json").exists() and not force:
+    if checkpoint_complete(final) and not force:
         log.info("claim verifier checkpoint already trained: %s", final)
         return final
-    root.mkdir(parents=True, exist_ok=True)
-    # one training per checkpoint at a time: a second process (another first use) waits for the first one
-    with open(root / f".{key}.lock", "w") as lock:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = open(root / f".{key}.lock", "w")
+    except OSError as err:
+        raise StudyBuddyError(f"Cannot write the claim verifier into the cache folder {root} ({err.strerror or err}).",
+                              "Make it writable, or set STUDYBUDDY_CACHE to a folder you can write, and run `make setup` again.") from err
+    # one training per checkpoint at a time: a second process (another `make setup`) waits for the first one
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             log.info("another process is training the claim verifier (%s); waiting for it", key)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        if (final / "meta.json").exists() and not force:
+        if checkpoint_complete(final) and not force:
             log.info("claim verifier checkpoint trained meanwhile by another process: %s", final)
             return final
         for stale in root.glob(f".{key}-*"):  # left by a killed run (we hold the lock: nobody else writes them)
@@ -258,7 +300,9 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
         ce = _SeqClassifier(str(tmp / "cross_encoder"))
         v = ClaimVerifier(tmp, ce, None)
         X = compute_features(v, sets["comb"], "claim verifier: combiner features", progress)
-        comb = fit_combiner(X, [p.label for p in sets["comb"]], v.feature_names, _comb_weights(sets["comb"]),
+        weights = _comb_weights(sets["comb"])
+        hidden, selection = select_combiner(X, sets["comb"], weights, seed=0)
+        comb = fit_combiner(X, [p.label for p in sets["comb"]], v.feature_names, weights, hidden=hidden,
                             members=COMBINER_MEMBERS)
         comb.save(tmp / "combiner.json")
         # the combiner's training features, so a combiner can be refitted without re-running the models
@@ -278,10 +322,13 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
             "counts": {k: len(v_) for k, v_ in sets.items()},
             "ce_kinds": {k: sum(1 for p in sets["ce"] if p.kind == k) for k in sorted({p.kind for p in sets["ce"]})},
             "cross_encoder": ce_info, "combiner_fit_balanced_accuracy": round(float(fit_bacc), 4),
+            "combiner_selection": {"hidden": hidden, "out_of_fold_balanced_accuracy": {str(k): v_ for k, v_ in selection.items()}},
             "seconds": {"data": round(t_data, 1), "cross_encoder": ce_info["seconds"], "combiner": round(t_comb, 1),
                         "total": round(time.time() - t_start, 1)},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "scale": scale, "seed": seed,
         }
+        meta["files"] = {f.relative_to(tmp).as_posix(): f.stat().st_size for f in sorted(tmp.rglob("*")) if f.is_file()}
+        # meta.json last: a checkpoint without it (or with a file shorter than it says) is not a checkpoint
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if final.exists():
             shutil.rmtree(final)
@@ -291,6 +338,20 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
         raise
     log.info("claim verifier trained in %.0f s -> %s", time.time() - t_start, final)
     return final
+
+
+def checkpoint_complete(folder: Path) -> bool:
+    """A finished checkpoint: meta.json parses and every file it lists is there at its recorded size (a copy cut
+    short, or a folder a killed process left, is not). Checkpoints written before the list existed need their
+    three parts."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return False
+    files = meta.get("files")
+    if not files:
+        return all((folder / f).exists() for f in ("combiner.json", "cross_encoder/config.json"))
+    return all((folder / name).is_file() and (folder / name).stat().st_size == size for name, size in files.items())
 
 
 def _reusable_cross_encoder(root: Path, fp: str, scale: float, epochs: float, seed: int, max_length: int) -> Path | None:
@@ -306,7 +367,7 @@ def _reusable_cross_encoder(root: Path, fp: str, scale: float, epochs: float, se
         ce = meta.get("cross_encoder", {})
         if (version == CROSS_ENCODER_VERSION and meta.get("data_fingerprint") == fp and meta.get("base_model") == BASE_MODEL
                 and meta.get("scale") == scale and meta.get("seed") == seed and ce.get("epochs") == epochs
-                and ce.get("max_length") == max_length and (folder / "cross_encoder" / "config.json").exists()):
+                and ce.get("max_length") == max_length and checkpoint_complete(folder)):
             return folder
     return None
 
