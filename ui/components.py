@@ -132,6 +132,16 @@ def show_answer(answer: dict) -> None:
         citation_expanders(citations)
 
 
+GETTING_READY = "StudyBuddy is getting ready. Please come back in a few minutes, or ask your teacher."
+
+
+def getting_ready(err: StudyBuddyError) -> None:
+    """The answer checker is not built yet: the child is told to come back, never shown an unchecked answer."""
+    st.info(GETTING_READY, icon="⏳")
+    with st.expander("For your teacher"):
+        st.write(f"{err.problem} {err.fix}".strip())
+
+
 def friendly_error(err: StudyBuddyError, for_child: bool = True) -> None:
     if for_child:
         st.warning("Oops! Something is not ready yet, so I can't answer right now. Please tell your teacher.", icon="🙈")

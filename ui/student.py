@@ -10,6 +10,7 @@ import streamlit as st
 
 from engine.config import Config
 from engine.errors import StudyBuddyError
+from verifiers.claim_verifier import VerifierNotReady
 from engine.safety import SafetySession
 from engine.vocabulary import Answer
 from ui import components, services
@@ -31,6 +32,12 @@ def render(config: Config) -> None:
     unguarded = safety_problem(config)
     if unguarded is not None:  # never answer a child without the safety classifier
         st.error(f"StudyBuddy cannot start: {unguarded.problem} {unguarded.fix}")
+        return
+    from verifiers.claim_verifier import not_ready
+
+    unchecked = not_ready(config.cache_dir)
+    if unchecked is not None:  # no answer goes out unchecked: without the claim verifier the page waits for set-up
+        components.getting_ready(unchecked)
         return
     st.markdown("Ask me about the things in your school books! I check every answer in your books.")
     session = st.session_state.setdefault("session_id", uuid.uuid4().hex)
@@ -94,6 +101,9 @@ def _answer(config: Config, question: str) -> Answer | None:
                     session=st.session_state.get("safety_session"),
                 )
                 status.update(label="All checked!", state="complete")
+        except VerifierNotReady as err:
+            components.getting_ready(err)
+            return None
         except StudyBuddyError as err:
             components.friendly_error(err)
             return None
