@@ -55,6 +55,9 @@ class Tutor:
 
     def _answer_from_books(self, question: str) -> Answer:
         """retrieve → generate → vote → decompose → verify → revise → verdict."""
+        from verifiers.answers_question import kid_words
+
+        question = kid_words(question)  # "whats the biggest planet" is read as "what is the largest planet"
         timings: dict[str, float] = {}
         v = self.config.verification
         from verifiers.answers_question import kid_words
@@ -107,14 +110,15 @@ class Tutor:
 
         timings: dict[str, float] = {}
         with timed(timings, "retrieve"):
-            passages = self.retriever.retrieve(kid_words(question)) if question.strip() else []
+            asked = kid_words(question)
+            passages = self.retriever.retrieve(asked) if question.strip() else []
         claim = short_answer_claim(question, answer_text)
         if claim is not None and not self.decomposer.beyond_question(self.decomposer.decompose(answer_text), question):
             answer_text = claim
-        verdict = self.verify(question, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
+        verdict = self.verify(asked, answer_text, passages, timings, cove=self.config.verification.cove, require_passages=bool(question.strip()))
         if question.strip() and passages and verdict.verdict is not Verdict.ABSTAINED:
             # a checked answer that does not answer the question is replaced by the book's sentence that does
-            checked = self._finish(question, passages, timings, verdict, None).verdict
+            checked = self._finish(asked, passages, timings, verdict, None).verdict
             if checked.revised_text != verdict.revised_text:
                 kind = Verdict.ABSTAINED if checked.verdict is Verdict.ABSTAINED else Verdict.CORRECTED
                 verdict = replace(checked, verdict=kind, claims=verdict.claims + [c for c in checked.claims if c not in verdict.claims])
@@ -146,7 +150,7 @@ class Tutor:
             with timed(timings, "cove"):
                 self.chain_of_verification(claim_verdicts, question)
         with timed(timings, "revise"):
-            self.write_corrections(claim_verdicts, question)
+            self.write_corrections(claim_verdicts, question, passages)
             result = verdicts.finish(claim_verdicts, True, self.config.verification, consistency)
         return result
 
@@ -257,7 +261,7 @@ class Tutor:
                 probs[i] = (0.02, 0.95, 0.03)
         return probs
 
-    def write_corrections(self, claim_verdicts: list[ClaimVerdict], question: str = "") -> None:
+    def write_corrections(self, claim_verdicts: list[ClaimVerdict], question: str = "", passages: list[Passage] = ()) -> None:
         """A contradicted claim is replaced by a clean sentence of its evidence passage that answers the question
         (verifiers/answers_question.py), the one closest to the question and the claim together; not by the
         sentence merely most similar to the claim. With no such sentence there is no correction (the claim is
@@ -268,14 +272,18 @@ class Tutor:
         for cv in claim_verdicts:
             if cv.support is not Support.CONTRADICTED or cv.correction or cv.evidence is None:
                 continue
-            sentences = [c for c in dict.fromkeys(clean_sentence(s) for s in verdicts.passage_sentences(cv.evidence.passage)) if c and not is_belief(c)]
+            pool = [cv.evidence.passage] + [p for p in passages if p.chunk_id != cv.evidence.passage.chunk_id][:3]
+            sentences = [c for c in dict.fromkeys(clean_sentence(s) for p in pool for s in verdicts.passage_sentences(p)) if c and not is_belief(c)]
             if asked.strip():
                 sentences = [s for s in sentences if answers(asked, s, min_coverage=0.3)]
             if not sentences:
                 continue
             vectors = self.retriever.embedder.embed([cv.claim.text, asked or cv.claim.text] + sentences)
             closeness = 2 * (vectors[2:] @ vectors[0]) + vectors[2:] @ vectors[1]
-            cv.correction = sentences[int(np.argmax(closeness))]
+            # of the closest few, the one that most clearly contradicts the claim: a correction says the claim is wrong
+            top = [int(i) for i in np.argsort(-closeness)[:4]]
+            contra = self.score_pairs([cv.claim.text] * len(top), [sentences[i] for i in top])[:, 1]
+            cv.correction = sentences[top[int(np.argmax(contra + 0.25 * closeness[top]))]]
 
     def _finish(self, question: str, passages: list[Passage], timings: dict, verdict: AnswerVerdict, book) -> Answer:
         """What the child sees must answer the question (verifiers/answers_question.py). The verified answer when it
@@ -289,7 +297,7 @@ class Tutor:
             answer_sentence = self.answerability.best_answer(asked, passages)
             shown = verdict.verdict is not Verdict.ABSTAINED
             if question_kind(asked) == "yesno" and answer_sentence is not None and (shown or v.quote_fallback):
-                verdict = self.yes_or_no(asked, answer_sentence, verdict)
+                verdict = self.yes_or_no(asked, answer_sentence, verdict, passages)
             elif shown and not _answers_cleanly(asked, verdict.revised_text, answers, clean_sentence, is_belief):
                 if answer_sentence is not None and v.quote_fallback:
                     verdict = verdicts.quote_book(answer_sentence, verdict, v, replaced=True)
@@ -301,13 +309,17 @@ class Tutor:
                 verdict = verdicts.quote_book(answer_sentence, verdict, v)
         return Answer(question, verdict.revised_text, passages, self.model_name, timings, verdict, model_manifest=self.model_manifest)
 
-    def yes_or_no(self, question: str, sentence, verdict: AnswerVerdict) -> AnswerVerdict:
+    def yes_or_no(self, question: str, sentence, verdict: AnswerVerdict, passages: list[Passage] = ()) -> AnswerVerdict:
         """ "Yes." or "No." with the book's sentence that answers a yes/no question. No when the sentence denies what
         the question asks, or the claim verifier reads it as contradicting the question's statement; yes when it
         backs it; otherwise the sentence alone (the book's words, without a yes or no it does not give)."""
         from verifiers.answers_question import as_statement, polarity_no
 
-        probs = self.score_pairs([as_statement(question)], [sentence.text])[0]
+        # of the few best answering sentences, the one that decides the question most clearly, yes or no
+        options = [sentence] + [s for s in self.answerability.answers(question, passages)[:3] if s.text != sentence.text]
+        scored = self.score_pairs([as_statement(question)] * len(options), [s.text for s in options])
+        pick = int(np.argmax(np.maximum(scored[:, 0], scored[:, 1]) + np.array([0.5 * polarity_no(question, s.text) for s in options])))
+        sentence, probs = options[pick], scored[pick]
         v = self.config.verification
         if polarity_no(question, sentence.text) or probs[1] >= v.contradiction_threshold:
             lead = "No. "

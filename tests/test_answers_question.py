@@ -73,7 +73,7 @@ def test_a_reported_belief_is_never_an_answer_alone():
 
 def test_kid_words():
     assert kid_words("when did world war 2 end") == "when did World War II end"
-    assert kid_words("whats the biggest planet") == "what is the biggest planet"
+    assert kid_words("whats the biggest planet") == "what is the largest planet"
     assert answers("whats the biggest planet", "Jupiter is the largest planet in the solar system.")
 
 

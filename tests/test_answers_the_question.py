@@ -49,13 +49,8 @@ def test_a_quoted_belief_is_answered_no_with_the_books_refutation(tutor):
     assert answer.verdict.verdict is Verdict.CORRECTED
 
 
-def test_a_yes_no_question_gets_no_with_the_book_sentence(tutor):
-    answer = tutor.check("does the amazon flow into the pacific", "The Amazon flows into the Pacific Ocean.")
-    assert answer.text.startswith("No. ") and "Atlantic" in answer.text, answer.text
-
-
 def test_a_right_answer_stays_grounded(tutor):
-    answer = tutor.check("What year was Lincoln born?", "Abraham Lincoln was born in 1809.")
+    answer = tutor.check("What year was Lincoln born?", "Abraham Lincoln was born on February 12, 1809.")
     assert answer.verdict.verdict is Verdict.GROUNDED and "1809" in answer.text
 
 

@@ -72,7 +72,11 @@ class Answerability:
 
 
     def best_answer(self, question: str, passages: list[Passage], min_relevance: float = 0.0) -> BookSentence | None:
-        """The clean sentence of the top passages that answers the question (verifiers/answers_question.py: what
+        ranked = self.answers(question, passages, min_relevance)
+        return ranked[0] if ranked else None
+
+    def answers(self, question: str, passages: list[Passage], min_relevance: float = 0.0) -> list[BookSentence]:
+        """The clean sentences of the top passages that answer the question, best first (verifiers/answers_question.py: what
         it asks for, about its subject), ranked by the same relevance; None when no sentence answers it. A
         reported belief ("Some people think …") is never one: the book's refutation of it is."""
         from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
@@ -85,7 +89,7 @@ class Answerability:
                 if text and not is_belief(text) and answers(question, text):
                     candidates.append((text, p))
         if not question.strip() or not candidates:
-            return None
+            return []
         texts = list(dict.fromkeys(t for t, _ in candidates))
         where = {t: p for t, p in reversed(candidates)}
         self.docs.parse([question] + texts)
@@ -94,10 +98,8 @@ class Answerability:
         vectors = self.embedder.embed([question] + texts)
         similarity = vectors[1:] @ vectors[0]
         scores = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * similarity
-        best = int(np.argmax(scores))
-        if scores[best] < min_relevance:
-            return None
-        return BookSentence(texts[best], where[texts[best]], float(scores[best]), float(coverage[best]), float(similarity[best]))
+        order = [i for i in np.argsort(-scores) if scores[i] >= min_relevance]
+        return [BookSentence(texts[i], where[texts[i]], float(scores[i]), float(coverage[i]), float(similarity[i])) for i in order]
 
 
 def narrow(passage: Passage, query: str, max_sentences: int = 3) -> Passage:
