@@ -318,7 +318,8 @@ class Tutor:
         # of the few best answering sentences, the one that decides the question most clearly, yes or no
         options = [sentence] + [s for s in self.answerability.answers(question, passages)[:3] if s.text != sentence.text]
         scored = self.score_pairs([as_statement(question)] * len(options), [s.text for s in options])
-        pick = int(np.argmax(np.maximum(scored[:, 0], scored[:, 1]) + np.array([0.5 * polarity_no(question, s.text) for s in options])))
+        decisive = np.maximum(scored[:, 0], scored[:, 1]) + np.array([0.5 * polarity_no(question, s.text) + 2 * s.relevance for s in options])
+        pick = int(np.argmax(decisive))
         sentence, probs = options[pick], scored[pick]
         v = self.config.verification
         if polarity_no(question, sentence.text) or probs[1] >= v.contradiction_threshold:

@@ -63,8 +63,8 @@ NUMBER = re.compile(
     re.I,
 )
 REASON = re.compile(
-    r"\b(?:because|since|so|due to|caus\w*|makes?|made|which makes|gives?|keeps?|traps?|when|if|thanks to|"
-    r"result\w*|leads? to|so that|in order to|reason|means?)\b",
+    r"\b(?:because|since|so|due to|caus\w*|which makes|makes? (?:the|it|them)|gives?|keeps?|traps?|thanks to|"
+    r"result\w*|leads? to|so that|in order to|reason|for (?:the|a|an)|useful|allowed)\b",
     re.I,
 )
 PLACE = re.compile(
@@ -173,6 +173,8 @@ def shape(question: str) -> QuestionShape:
 def _close(word: str, vocabulary: set[str]) -> bool:
     if word in vocabulary:
         return True
+    if any(v.startswith(word) and len(v) - len(word) <= 2 for v in vocabulary if len(word) >= 3):
+        return True  # die / died, end / ended
     if len(word) < 4:
         return False
     for v in vocabulary:
@@ -237,6 +239,8 @@ def clean_sentence(sentence: str) -> str | None:
     text = " ".join((sentence or "").split())
     if not text:
         return None
+    if not re.search(r"[.!?][\"'”’)*]*$", text) and not GLOSSARY.match(text):
+        return None  # a heading, a list label or a sentence the book did not finish
     glossary = GLOSSARY.match(text)
     if glossary:
         term, definition = glossary.group(1).strip(), glossary.group(2).strip()
