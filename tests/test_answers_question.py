@@ -49,6 +49,20 @@ def test_the_issue_examples_do_not_answer_and_the_book_sentence_does(question, s
 
 
 @pytest.mark.parametrize(
+    "question, answer, no_reason",
+    [
+        ("What causes rain?", "Rain happens when tiny water droplets in a cloud join together and become too heavy to float.",
+         "Rain is water that falls from clouds."),
+        ("why do earthquakes happen", "An earthquake occurs when rocks deep underground suddenly slip past each other.",
+         "Earthquakes happen in many countries."),
+    ],
+)
+def test_x_happens_when_y_is_a_reason(question, answer, no_reason):
+    assert answers(question, answer)
+    assert not answers(question, no_reason)
+
+
+@pytest.mark.parametrize(
     "raw, shown",
     [
         ("Mathematically, saying that electric field is the force per unit charge is written as", None),

@@ -64,7 +64,8 @@ NUMBER = re.compile(
 )
 REASON = re.compile(
     r"\b(?:because|since|so|due to|caus\w*|which makes|makes? (?:the|it|them)|gives?|keeps?|traps?|thanks to|"
-    r"result\w*|leads? to|so that|in order to|reason|for (?:the|a|an)|useful|allowed)\b",
+    r"result\w*|leads? to|so that|in order to|reason|for (?:the|a|an)|useful|allowed|"
+    r"(?:happens?|happened|occurs?|occurred|forms?|formed) (?:when|if|after|as))\b",
     re.I,
 )
 PLACE = re.compile(
