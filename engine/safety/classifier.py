@@ -134,13 +134,18 @@ class SafetyClassifier:
     # --- scoring ------------------------------------------------------------------------------------------------
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised vector per text: the mean of its windows' embeddings."""
-        pieces, owner = [], []
+        # a window is embedded once however often it occurs: red-team files repeat the same jailbreak wrapper
+        # around many goals, so the same opening (or closing) 64 words come back again and again
+        slot: dict[str, int] = {}
+        owner, piece_of = [], []
         for i, text in enumerate(texts):
             text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate would stop the tokenizer
             for w in windows(text, self.window_words):
-                pieces.append(w)
+                piece_of.append(slot.setdefault(w, len(slot)))
                 owner.append(i)
-        embedded = np.asarray(self.embedder.embed(pieces), dtype=np.float32) if pieces else np.zeros((0, self.head.weights.shape[0]), np.float32)
+        pieces = list(slot)
+        unique = np.asarray(self.embedder.embed(pieces), dtype=np.float32) if pieces else np.zeros((0, self.head.weights.shape[0]), np.float32)
+        embedded = unique[np.asarray(piece_of, dtype=np.int64)] if pieces else unique
         out = np.zeros((len(texts), embedded.shape[1] if len(embedded) else self.head.weights.shape[0]), dtype=np.float32)
         np.add.at(out, np.asarray(owner, dtype=np.int64), embedded)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
