@@ -72,6 +72,9 @@ def test_x_happens_when_y_is_a_reason(question, answer, no_reason):
         ("Within this context, you will learn the difference between distance and displacement as well as the difference between speed and velocity.", None),
         ("The time for the echo to return is directly proportional to the distance.*.", "The time for the echo to return is directly proportional to the distance."),
         ("The force is given by $F = ma$.", None),
+        ("> Sound travels faster in water than in air.", "Sound travels faster in water than in air."),
+        ("> > **Friction** slows a sliding box down.", "Friction slows a sliding box down."),
+        ("The unit of force is the newton (N.", None),
         ("Jupiter is the largest planet in the solar system.", "Jupiter is the largest planet in the solar system."),
     ],
 )

@@ -96,7 +96,7 @@ CUT_OFF = re.compile(
 MATH = re.compile(r"\$|\\\(|\\\[|\\frac|\\text|\^\{|_\{|\s=\s*$")
 GLOSSARY = re.compile(r"^\s*(?:[-*•]\s*)?\*\*([^*]{1,60})\*\*\s*[:—–-]\s*(.+)$", re.S)
 BOLD_LEAD = re.compile(r"^\s*(?:[-*•]\s*)?\*\*([^*]{1,60})\*\*\s+(.+)$", re.S)
-MARKS = re.compile(r"\*\*|__|`+|(?<!\w)\*(?!\s)|(?<=\S)\*(?!\w)|^#{1,6}\s*|^\s*[-•]\s+|\[\d+\]")
+MARKS = re.compile(r"\*\*|__|`+|(?<!\w)\*(?!\s)|(?<=\S)\*(?!\w)|^(?:\s*>)+\s*|^#{1,6}\s*|^\s*[-•]\s+|\[\d+\]")
 BELIEF = re.compile(
     r"^\s*(?:some|many|a lot of|most)\s+(?:people|kids|children|students)\s+(?:think|believe|say|guess|used to think|called)"
     r"|\b(?:it is|it's)\s+a\s+(?:myth|mistake|common mistake)\b|\b(?:a|one)\s+(?:common\s+)?(?:myth|mistake|mix-up)\s+is\b",
@@ -257,6 +257,8 @@ def clean_sentence(sentence: str) -> str | None:
     if ANNOUNCEMENT.search(text) or MATH.search(text):
         return None
     body = text.rstrip(" .!")
+    if text.count("(") > text.count(")"):
+        return None  # split inside a bracket ("… 9.8 m/s² (N."): the sentence is cut off
     if CUT_OFF.search(body) and not text.endswith(("!",)):
         if re.search(r"(?:written as|given by|expressed as|as follows|:|=)$", body, re.I) or not text.endswith("."):
             return None
