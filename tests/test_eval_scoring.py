@@ -260,6 +260,10 @@ def test_free_answer_outcomes():
     assert free_answer_outcome("Saturn is the biggest planet.", ["Jupiter"], ["Saturn"]) == "wrong"
     assert free_answer_outcome("Uranus is the seventh planet from the Sun.", ["Jupiter"]) == "no_answer"
     assert free_answer_outcome("No. Abraham Lincoln did not write it.", ["/^no\\b/"]) == "correct"
+    # a yes/no answer is judged by the yes or no it opens with, not by a word further on
+    assert free_answer_outcome("No. Weight is a force in newtons.", ["/^yes\\b|newtons/"], ["/^no\\b/"]) == "wrong"
+    assert free_answer_outcome("Yes. Weight is a force in newtons.", ["/^yes\\b|newtons/"], ["/^no\\b/"]) == "correct"
+    assert free_answer_outcome("Jupiter is bigger than Saturn.", ["Jupiter"], ["Saturn"]) == "correct"
     q = {"question": "why is mars red", "free_answer": True, "accepted_answers": ["/iron|rust/"], "wrong_answers": []}
     row = score_answer("verified", q, "Uranus is the seventh planet from the Sun.", "corrected")
     assert row["shown"] and row["outcome"] == "no_answer"

@@ -11,7 +11,8 @@ Two formats are read:
   ``answers`` (a list of accepted answers: a plain string is matched as whole words, case and punctuation aside; a
   string written ``/.../`` is a regular expression, searched case-insensitively) or ``not_in_book: true`` (the
   books do not cover it: abstaining is right). Optional ``wrong_answers`` (same forms): a shown answer matching
-  one of them, and none of ``answers``, is wrong, not merely not answering. Optional ``split`` and ``topic``.
+  one of them, and none of ``answers``, is wrong, not merely not answering; one anchored at the start (``/^no\\b/``)
+  makes it wrong even when an accepted answer also matches later. Optional ``split`` and ``topic``.
 * TruthfulQA CSV (``.csv``) with the columns ``Question``, ``Best Answer``, ``Correct Answers`` and
   ``Incorrect Answers`` (``;``-separated; ``Best Incorrect Answer`` is added to the incorrect ones when present).
   Ids are ``tqa-<row>`` (row number in the file, from 1).

@@ -252,7 +252,10 @@ def matches_answer(text: str, accepted: str) -> bool:
 
 def free_answer_outcome(text: str, accepted: Sequence[str], wrong: Sequence[str] = ()) -> str:
     """correct (it contains an accepted answer), wrong (a listed false answer and no accepted one) or no_answer
-    (shown, but it does not answer: "not answering")."""
+    (shown, but it does not answer: "not answering"). A false answer anchored at the start (`/^no\\b/` for a
+    yes/no question) is wrong whatever follows: "No. … measured in newtons …" asserts no, however it goes on."""
+    if any(w.startswith("/^") and matches_answer((text or "").strip(), w) for w in wrong):
+        return "wrong"
     if any(matches_answer(text, a) for a in accepted):
         return "correct"
     if any(matches_answer(text, w) for w in wrong):
