@@ -145,8 +145,8 @@ class SafetyClassifier:
                 owner.append(i)
         pieces = list(slot)
         unique = np.asarray(self.embedder.embed(pieces), dtype=np.float32) if pieces else np.zeros((0, self.head.weights.shape[0]), np.float32)
-        embedded = unique[np.asarray(piece_of, dtype=np.int64)] if pieces else unique
-        out = np.zeros((len(texts), embedded.shape[1] if len(embedded) else self.head.weights.shape[0]), dtype=np.float32)
+        embedded = unique[np.asarray(piece_of, dtype=np.int64)]
+        out = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
         np.add.at(out, np.asarray(owner, dtype=np.int64), embedded)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
