@@ -22,9 +22,12 @@ _HOMOGLYPHS = str.maketrans({
     "ɡ": "g", "һ": "h", "ӏ": "l", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "ո": "n",
     "α": "a", "ε": "e", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "κ": "k", "ι": "i", "χ": "x",
 })
+# tabs and line breaks end up as single spaces like all white space; made spaces first, most text is printable
+_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
                        "$": "s", "!": "i", "|": "l", "+": "t", "€": "e"})
 _LEET_TOKEN = re.compile(r"\S*[a-z]\S*")
+_LEET_SYMBOL = re.compile("[01345789@$!|+€]")
 # four or more single letters joined by the same separator: "b.o.m.b", "i-g-n-o-r-e", "k i l l"
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z0-9@$!|](?P<sep>[.\-_*]| )(?:[a-z0-9@$!|](?P=sep)){2,}[a-z0-9@$!|](?![a-z0-9])")
 _LEET_DIGITS = {"1": "i", "4": "a", "2": "to", "0": "o", "3": "e", "5": "s", "7": "t", "8": "ate", "@": "a"}
@@ -49,8 +52,9 @@ class View:
 def normalise(text: str) -> str:
     """Lower case, NFKC (full-width and styled letters become plain), look-alike letters folded, invisible and
     control characters removed, whitespace collapsed. Curly quotes become straight ones."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_LINE_BREAKS)
+    if not text.isprintable():  # most text is; the character-by-character pass is for the rest
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = text.lower().translate(_HOMOGLYPHS)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     return " ".join(text.split())
@@ -69,15 +73,20 @@ def unspace(text: str) -> str:
 def deleet(text: str) -> str:
     """'1gn0r3 y0ur rul3s' becomes 'ignore your rules'. Only words that mix letters with leet symbols change, so
     '7 x 8 = 56' stays as it is."""
+    if not _LEET_SYMBOL.search(text):
+        return text
+    mixed = 0
 
     def fix(match: re.Match) -> str:
+        nonlocal mixed
         token = match.group(0)
-        if not any(ch in "01345789@$!|+€" for ch in token) or not any(ch.isalpha() for ch in token):
+        if not _LEET_SYMBOL.search(token) or not any(ch.isalpha() for ch in token):
             return token
         core = token.rstrip(".,?!:;")
-        return core.translate(_LEET) + token[len(core):]
+        fixed = core.translate(_LEET) + token[len(core):]
+        mixed += fixed != token
+        return fixed
 
-    mixed = sum(1 for m in _LEET_TOKEN.finditer(text) if fix(m) != m.group(0))
     text = _LEET_TOKEN.sub(fix, text)
     if mixed >= 2:  # clearly leetspeak: lone digits are letters or words too ("h0w 2 g3t h1gh")
         text = re.sub(r"(?<!\S)[0-9@](?!\S)", lambda m: _LEET_DIGITS.get(m.group(0), m.group(0)), text)
