@@ -114,6 +114,17 @@ class GeneratorConfig:
 
 
 @dataclass(frozen=True)
+class ClassroomConfig:
+    """Many students at once (engine/classroom.py): model calls that wait together run as one batched call."""
+
+    window_ms: float = 40.0  # how long a model call waits for other students' calls to join it (not at all when all are in)
+    max_generate_prompts: int = 8  # prompts per generate call: on a CPU a bigger batch lasts as long as its longest answer
+    max_pairs: int = 512  # claim-verifier pairs per call
+    max_texts: int = 256  # embedder texts per call
+    max_students: int = 40  # questions being answered at once; one more is told to ask again in a moment
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = field(default_factory=default_home)
     cache_dir: Path = field(default_factory=default_cache)
@@ -127,6 +138,7 @@ class Config:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     verification: VerificationConfig = field(default_factory=VerificationConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
+    classroom: ClassroomConfig = field(default_factory=ClassroomConfig)
 
     @property
     def libraries_dir(self) -> Path:
@@ -170,6 +182,7 @@ _SECTIONS = {
     "generation": GenerationConfig,
     "verification": VerificationConfig,
     "safety": SafetyConfig,
+    "classroom": ClassroomConfig,
 }
 
 

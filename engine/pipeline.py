@@ -346,6 +346,15 @@ class Tutor:
             twin.__dict__[name] = getattr(self, name)
         return twin
 
+    def sharing(self, retriever, generator: Generator, verifier, safety: SafetyRails) -> "Tutor":
+        """This tutor with other instances of its models (engine/classroom.py passes ones whose calls are batched
+        across students). What is built on the embedder (answerability, voting) is built again on the new one; the
+        parsing components are shared."""
+        twin = Tutor(self.config)
+        twin.retriever, twin.generator, twin.verifier, twin.safety = retriever, generator, verifier, safety
+        twin.decomposer, twin.answer_terms, twin.slot_conflicts = self.decomposer, self.answer_terms, self.slot_conflicts
+        return twin
+
     def _raw_passage_text(self, chunk_id: int) -> str | None:
         """A passage as its book has it, before planted instructions were neutralised (for the output layer)."""
         raw = getattr(self.retriever, "raw_text", None)

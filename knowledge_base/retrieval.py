@@ -56,6 +56,12 @@ class Retriever:
             self._bm25.index([tokenize(f"{c.section} {c.text}") for c in self.library.chunks], show_progress=False)
         return self._bm25
 
+    def with_embedder(self, embedder) -> "Retriever":
+        """The same books and index, queries embedded by `embedder` (the same model, e.g. one whose calls are batched)."""
+        twin = Retriever(self.library, embedder, self.config)
+        twin._bm25 = self.bm25
+        return twin
+
     def retrieve(self, question: str, top_k: int | None = None) -> list[Passage]:
         """The top-k passages that are about the question; none at all when nothing in the books is."""
         k = top_k or self.config.top_k

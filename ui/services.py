@@ -11,14 +11,16 @@ from typing import Callable
 
 import streamlit as st
 
-from engine.config import Config
+from engine.classroom import Classroom
+from engine.config import ClassroomConfig, Config
 from engine.conversation_log import ConversationLog
 from engine.pipeline import Tutor
 from engine.vocabulary import Answer
 from knowledge_base import library as store
 
 STAGES = {"retrieve": "Looking in your books…", "generate": "Thinking…", "verify": "Checking the facts…"}
-_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="studybuddy-ask")
+# as many questions at once as a classroom takes (engine/classroom.py batches their model calls)
+_WORKERS = ThreadPoolExecutor(max_workers=ClassroomConfig().max_students, thread_name_prefix="studybuddy-ask")
 
 
 def load_config() -> Config:
@@ -42,7 +44,12 @@ def get_tutor(config: Config) -> Tutor:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _cached_tutor(key: str, _config: Config) -> Tutor:
-    return _instrument(Tutor(_config))
+    """One tutor for every student of the app: a classroom (engine/classroom.py) whose students' model calls are
+    batched together; `tutor.classroom.ask` is the way in."""
+    room = Classroom(Tutor(_config))
+    tutor = _instrument(room.tutor)
+    tutor.classroom = room  # type: ignore[attr-defined]
+    return tutor
 
 
 @st.cache_resource(show_spinner=False)
@@ -92,7 +99,10 @@ def answer_with_stages(tutor: Tutor, question: str, draft: str | None, on_stage:
         ident.append(threading.get_ident())
         tutor.stage_probe.enter("retrieve")
         started.set()
-        return tutor.check(question, draft) if draft is not None else tutor.ask(question, session=session)
+        if draft is not None:
+            return tutor.check(question, draft)
+        room = getattr(tutor, "classroom", None)
+        return room.ask(question, session=session) if room is not None else tutor.ask(question, session=session)
 
     future: Future = _WORKERS.submit(work)
     started.wait(timeout=5)

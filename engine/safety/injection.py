@@ -99,6 +99,9 @@ class QuotingRetriever:
     def retrieve(self, question: str, top_k: int | None = None) -> list[Passage]:
         return [neutralise_passage(p) for p in self.inner.retrieve(question, top_k)]
 
+    def with_embedder(self, embedder) -> "QuotingRetriever":
+        return QuotingRetriever(self.inner.with_embedder(embedder))
+
     def raw_text(self, chunk_id: int) -> str | None:
         """The passage as the book has it (for the output layer's check against planted instructions)."""
         chunks = self.inner.library.chunks
