@@ -43,6 +43,7 @@ class GenerationConfig:
     max_new_tokens: int = 96
     temperature: float = 0.7
     threads: int = 0  # 0: let torch decide
+    precision: str = "auto"  # the local generator's weights: auto (bfloat16 where the CPU has it natively, else float32) | fp32 | bf16
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,7 @@ def _from_dict(base: Config, raw: dict, where: str) -> Config:
 # Settings that take one of a few words; a typo ("cascde") must not silently run the default.
 _CHOICES = {
     "embedder_precision": ("auto", "fp32", "bf16"),
+    "[generation] precision": ("fp32", "bf16", "auto"),
     "[verification] mode": ("always", "cascade"),
     "[verification] unsupported_policy": ("flag", "drop"),
     "[retrieval] index_type": ("flat", "hnsw", "ivf"),

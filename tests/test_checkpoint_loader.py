@@ -36,7 +36,7 @@ def models(tmp_path_factory):
 
 
 def greedy(checkpoint) -> str:
-    return TransformersGenerator(checkpoint).generate([REQUEST])[0][0]
+    return TransformersGenerator(checkpoint, precision="fp32").generate([REQUEST])[0][0]
 
 
 def refused(match: str, *args, error=StudyBuddyError, **kwargs) -> StudyBuddyError:
@@ -58,7 +58,7 @@ def test_plain_folder_resolves_with_manifest_and_generates(models, tmp_path):
     assert (m.kind, m.path, m.parameters, m.dtype, m.vocab_size, m.weight_files) == (
         "folder", str(models["single"]), expected_params, "float32", 263, 1)  # fmt: skip
     assert m.architecture == "LlamaForCausalLM" and len(m.sha256) == 64
-    generator = TransformersGenerator(checkpoint)
+    generator = TransformersGenerator(checkpoint, precision="fp32")
     samples = generator.generate([GenerationRequest(tiny.MESSAGES, n=3, temperature=0.8, max_new_tokens=4), REQUEST])
     assert [len(s) for s in samples] == [3, 1] and generator.manifest == m
 
@@ -146,7 +146,7 @@ def test_tiny_gguf_is_converted_once_and_says_what_the_original_says(models, tmp
     m = checkpoint.manifest
     assert m.kind == "gguf" and m.source == str(models["gguf"]) and m.source_sha256 == file_sha256(models["gguf"])
     assert checkpoint.folder.parent == tmp_path / "checkpoints" and m.vocab_size == 263
-    generator = TransformersGenerator(checkpoint)
+    generator = TransformersGenerator(checkpoint, precision="fp32")
     ids = torch.tensor([[5, 40, 41, 42, 60]])
     with torch.inference_mode():
         assert torch.allclose(generator.model(ids).logits, tiny.tiny_model()(ids).logits, atol=1e-5)
@@ -226,7 +226,7 @@ def test_pickle_only_weights_are_refused_unless_allowed(models, tmp_path):
     assert "--allow-pickle" in error.fix
     allowed = resolve_checkpoint(str(folder), tmp_path, allow_pickle=True)
     assert allowed.allow_pickle and allowed.manifest.parameters is None
-    generator = TransformersGenerator(allowed)
+    generator = TransformersGenerator(allowed, precision="fp32")
     assert generator.manifest.parameters == sum(p.numel() for p in tiny.tiny_model().parameters())
     assert generator.generate([REQUEST])[0][0] == greedy(models["single"])
 
@@ -369,6 +369,6 @@ def test_real_converted_default_resolves_validates_and_generates():
     # the packaged GGUF given as a path goes through the same converter, into the same cached folder
     by_path = resolve_checkpoint(m.source, cache)
     assert by_path.folder == checkpoint.folder and by_path.manifest.kind == "gguf" and by_path.manifest.sha256 == m.sha256
-    generator = TransformersGenerator(checkpoint, threads=min(2, os.cpu_count() or 1))
+    generator = TransformersGenerator(checkpoint, threads=min(2, os.cpu_count() or 1), precision="fp32")
     [samples] = generator.generate([GenerationRequest([{"role": "user", "content": "What causes rain?"}], n=2, temperature=0.7, max_new_tokens=8)])
     assert len(samples) == 2 and all(isinstance(s, str) for s in samples)

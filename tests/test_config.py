@@ -54,6 +54,7 @@ def test_missing_config_file_is_a_message():
         ('[retrieval]\nindex_type = "hsnw"\n', "[retrieval] index_type = 'hsnw'", 'Allowed: "flat", "hnsw", "ivf".'),
         ('embedder_precision = "bf61"\n', "embedder_precision = 'bf61'", 'Allowed: "auto", "fp32", "bf16".'),
         ('[generator]\nbackend = "vllm"\n', "[generator] backend = 'vllm'", 'Allowed: "transformers", "openai".'),
+        ('[generation]\nprecision = "fp16"\n', "[generation] precision = 'fp16'", 'Allowed: "fp32", "bf16", "auto".'),
     ],
 )
 def test_a_typo_in_a_choice_is_refused_with_the_allowed_values(tmp_path, text, fragment, allowed):

@@ -49,3 +49,20 @@ def test_packaged_generator_is_converted_once_and_cached():
     stamp = (folder / "model.safetensors").stat().st_mtime
     assert resolve_generator(models.PACKAGED_GENERATOR, Config().cache_dir) == folder
     assert (folder / "model.safetensors").stat().st_mtime == stamp
+
+
+@pytest.mark.integration
+def test_generator_precision_bf16_loads_bfloat16_weights_and_answers():
+    import torch
+
+    from engine.config import Config
+    from engine.generator import GenerationRequest, TransformersGenerator
+    from engine.prompts import grounded_messages
+    from engine.vocabulary import Passage
+
+    folder = resolve_generator(models.PACKAGED_GENERATOR, Config().cache_dir)
+    generator = TransformersGenerator(folder, precision="bf16")
+    assert next(generator.model.parameters()).dtype == torch.bfloat16
+    passage = Passage("Jupiter is the largest planet in the solar system.", "Sample Book", "Planets", "planets")
+    [[answer]] = generator.generate([GenerationRequest(grounded_messages("Which planet is the largest?", [passage]), max_new_tokens=24)])
+    assert "Jupiter" in answer
