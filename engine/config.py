@@ -43,7 +43,7 @@ class GenerationConfig:
     max_new_tokens: int = 96
     temperature: float = 0.7
     threads: int = 0  # 0: let torch decide
-    precision: str = "auto"  # the local generator's weights: auto (bfloat16 where the CPU has it natively, else float32) | fp32 | bf16
+    precision: str = "fp32"  # the local generator's weights: fp32 | bf16 | auto (bfloat16 where the CPU has it natively)
 
 
 @dataclass(frozen=True)

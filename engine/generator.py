@@ -84,7 +84,7 @@ class TransformersGenerator:
 
     Takes a resolved checkpoint (`engine.checkpoints.resolve_checkpoint`); a bare folder is validated first."""
 
-    def __init__(self, checkpoint: "LoadedCheckpoint | Path | str", threads: int = 0, seed: int | None = None, precision: str = "auto"):
+    def __init__(self, checkpoint: "LoadedCheckpoint | Path | str", threads: int = 0, seed: int | None = None, precision: str = "fp32"):
         import torch
 
         from engine.checkpoints import LoadedCheckpoint, load_causal_lm, parameter_count, resolve_checkpoint
