@@ -58,6 +58,27 @@ def test_words_of_the_question_and_framing_words_are_not_answer_terms(terms):
     assert claim_terms == ["carbohydrate"]
 
 
+MARS = "Mars is the fourth planet from the Sun. Its soil and dust contain iron that has rusted, which makes the planet look red."
+
+
+def test_a_reason_is_backed_only_by_a_sentence_that_states_it_as_a_reason(terms):
+    # two true facts joined by a false "because": each is in the passage, the link is not
+    [[false_link], [true_reason], [plain_fact]] = terms.missing(
+        "why is mars red",
+        ["Mars is red because it is the fourth planet from the Sun.", "Mars looks red because its soil contains rusted iron.",
+         "Mars is the fourth planet from the Sun."],
+        [[MARS], [MARS], [MARS]],
+    )
+    assert false_link == ("(the reason: fourth planet sun)",)
+    assert true_reason == () and plain_fact == ()
+
+
+def test_a_reason_stated_with_happens_when_backs_a_because_claim(terms):
+    book = "Rain happens when tiny water droplets in a cloud join together and become too heavy to float."
+    [[backed]] = terms.missing("why does it rain", ["It rains because the water droplets become too heavy to float."], [[book]])
+    assert backed == ()
+
+
 @pytest.mark.parametrize(
     ("term", "vocabulary", "expected"),
     [

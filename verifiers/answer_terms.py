@@ -10,12 +10,21 @@ The answer terms of a claim are its nouns, proper nouns, adjectives and numbers 
 already contain (minus a few words that carry no answer, such as "example" or "main"). A passage grounds the
 claim's answer when it contains every one of them, as a lemma, as the word itself, or as a close variant of the
 same stem ("cellular" / "cell", "replication" / "replicate"; never "aerobic" / "anaerobic").
+
+A claim that gives a reason ("Mars is red because it is the fourth planet from the Sun") adds a link as well as
+words: the passage must state the reason as a reason. Such a claim is grounded only by a passage with one sentence
+that both states a reason ("because", "which makes", "due to", "so", ... : answers_question.REASON) and contains
+every answer term of the claim's reason clause. A true fact joined to a true fact by a false "because" is not
+backed by the two sentences that state them apart.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from verifiers.answers_question import REASON
 
 if TYPE_CHECKING:
     from verifiers.mismatch import DocCache
@@ -30,6 +39,9 @@ FRAMING_WORDS = frozenset(
         "process", "fact", "case", "lot", "number", "amount", "form", "called", "known", "also",
     }
 )
+# "X because Y": what follows the connective is the claim's reason clause
+BECAUSE = re.compile(r"\b(?:because(?: of)?|due to|thanks to|as a result of)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 MIN_STEM = 4
 STEM_SHARE = 0.75
 
@@ -93,4 +105,40 @@ class AnswerTerms:
         terms = self.answer_terms(question, claims)
         self.docs.parse(p for ps in passages for p in ps)
         vocab = {p: _vocabulary(self.docs[p]) for ps in passages for p in ps}
-        return [[tuple(t for t in ts if not found(t, vocab[p])) for p in ps] for ts, ps in zip(terms, passages)]
+        reasons = self.reason_terms(question, claims)
+        out = []
+        for ts, reason, ps in zip(terms, reasons, passages):
+            row = []
+            for p in ps:
+                lacking = tuple(t for t in ts if not found(t, vocab[p]))
+                if reason and not lacking and not self.states_reason(p, reason):
+                    lacking = ("(the reason: " + " ".join(reason) + ")",)
+                row.append(lacking)
+            out.append(row)
+        return out
+
+    def reason_terms(self, question: str, claims: Sequence[str]) -> list[list[str]]:
+        """Per claim, the answer terms of its reason clause ("… because <clause>"); empty when it gives no reason."""
+        clauses = []
+        for claim in claims:
+            m = BECAUSE.search(claim)
+            clauses.append(claim[m.end():].strip(" .,;") if m and len(claim[: m.start()].split()) >= 2 else "")
+        terms = self.answer_terms(question, [c for c in clauses if c]) if any(clauses) else []
+        found_terms = iter(terms)
+        return [next(found_terms) if c else [] for c in clauses]
+
+    def states_reason(self, passage: str, reason: Sequence[str]) -> bool:
+        """Whether one sentence of the passage states a reason and contains every one of the reason terms."""
+        doc = self.docs[passage]
+        start = 0
+        for piece in _SENTENCE_END.split(passage):
+            begin = passage.find(piece, start)
+            end = begin + len(piece)
+            start = end
+            if not piece.strip() or not REASON.search(piece):
+                continue
+            words = [t for t in doc if begin <= t.idx < end]
+            vocabulary = {t.lemma_.lower() for t in words} | {t.lower_ for t in words}
+            if all(found(t, vocabulary) for t in reason):
+                return True
+        return False
