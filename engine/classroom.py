@@ -14,18 +14,23 @@ others' batch (a failing batch is rerun call by call, so only the failing call f
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import numpy as np
 
 from engine.config import ClassroomConfig
 from engine.errors import StudyBuddyError
 from engine.generator import GenerationRequest
 from engine.pipeline import Tutor
+from engine.safety import SafetyRails
 from engine.vocabulary import Answer, AnswerVerdict, Verdict
 
 log = logging.getLogger(__name__)
@@ -73,23 +78,19 @@ class ModelCalls:
         self._queues[kind] = deque()
         self.batches[kind] = []
 
+    @contextmanager
     def student(self):
-        """Context manager: the current thread is a student's question being answered."""
-        scheduler = self
-
-        class _Student:
-            def __enter__(self):
-                with scheduler._lock:
-                    scheduler._students += 1
-                    scheduler._local.student = next(scheduler._arrivals)
-
-            def __exit__(self, *exc):
-                scheduler._local.student = None
-                with scheduler._lock:
-                    scheduler._students -= 1
-                    scheduler._lock.notify_all()
-
-        return _Student()
+        """The current thread is a student's question being answered, for the length of the block."""
+        with self._lock:
+            self._students += 1
+            self._local.student = next(self._arrivals)
+        try:
+            yield
+        finally:
+            self._local.student = None
+            with self._lock:
+                self._students -= 1
+                self._lock.notify_all()
 
     def call(self, kind: str, items: list) -> list:
         if not items:
@@ -219,15 +220,13 @@ class SharedEmbedder:
     """An embedder whose texts are embedded together with other students'."""
 
     def __init__(self, inner, calls: ModelCalls, kind: str, limit: int):
-        import numpy as np
-
-        self.inner, self.calls, self.kind, self._np = inner, calls, kind, np
+        self.inner, self.calls, self.kind = inner, calls, kind
         calls.register(kind, lambda texts: list(inner.embed(texts)), limit)
 
     def embed(self, texts: list[str], progress: bool = False, desc: str = "Embedding passages") -> "Any":
         if progress or not texts:  # a long job with a progress bar (ingestion) runs on its own
             return self.inner.embed(texts, progress=progress, desc=desc)
-        return self._np.stack(self.calls.call(self.kind, list(texts)))
+        return np.stack(self.calls.call(self.kind, list(texts)))
 
     def embed_query(self, text: str):
         return self.embed([text])[0]
@@ -257,10 +256,6 @@ class Classroom:
 
     def _shared_safety(self, tutor: Tutor):
         """The tutor's safety layers, the learned classifier's embedder shared between students."""
-        import copy
-
-        from engine.safety import SafetyRails
-
         if not tutor.config.safety.enabled:
             return None
         classifier = tutor.safety.classifier

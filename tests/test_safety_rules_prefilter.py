@@ -50,10 +50,11 @@ def _fuzzed(texts: list[str], seed: int = 7) -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus() -> list[str]:
-    texts = list(dict.fromkeys(e.text for e in load_examples()))
+    examples = load_examples()
+    texts = list(dict.fromkeys(e.text for e in examples))
     rng = random.Random(3)
     sample = rng.sample(texts, 500)
-    harmful = [e.text for e in load_examples() if e.harmful and len(e.text) < 300][:300]
+    harmful = [e.text for e in examples if e.harmful and len(e.text) < 300][:300]
     return sample + harmful + _fuzzed(sample[:200] + harmful)
 
 

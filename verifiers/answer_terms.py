@@ -137,8 +137,7 @@ class AnswerTerms:
             start = end
             if not piece.strip() or not REASON.search(piece):
                 continue
-            words = [t for t in doc if begin <= t.idx < end]
-            vocabulary = {t.lemma_.lower() for t in words} | {t.lower_ for t in words}
+            vocabulary = _vocabulary([t for t in doc if begin <= t.idx < end])
             if all(found(t, vocabulary) for t in reason):
                 return True
         return False

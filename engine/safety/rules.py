@@ -138,15 +138,12 @@ def relaxed(pattern: str) -> str | None:
                     members[end] = "\\-"
             out.append("(?s:.)" if negated else "[" + "".join(members) + _DOTTED_I + "]")
             i = j + 1
-        elif pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i = _group_end(pattern, i)
-            if i < 0:
-                return None
-        elif pattern.startswith("(?P=", i):
-            i = pattern.index(")", i) + 1
-            out.append("(?s:.*)")
         elif pattern.startswith("(?", i) and not pattern.startswith(("(?:", "(?P<"), i):
-            return None
+            loosened = _loosened_group(pattern, i)
+            if loosened is None:
+                return None
+            text, i = loosened
+            out.append(text)
         elif c == "$":
             out.append("(?m:$)")
         elif c in "iI":
@@ -158,6 +155,18 @@ def relaxed(pattern: str) -> str | None:
         if c in "$iI":
             i += 1
     return "".join(out)
+
+
+def _loosened_group(pattern: str, start: int) -> tuple[str, int] | None:
+    """A "(?…" construct other than a plain or named group, loosened: a lookaround dropped (a wider pattern), a
+    named back-reference read as anything; with the index after it. None for what cannot be loosened (inline
+    flags, atomic groups, conditionals)."""
+    if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), start):
+        end = _group_end(pattern, start)
+        return ("", end) if end >= 0 else None
+    if pattern.startswith("(?P=", start):
+        return "(?s:.*)", pattern.index(")", start) + 1
+    return None
 
 
 def _group_end(pattern: str, start: int) -> int:
@@ -261,15 +270,12 @@ def _ascii_form(pattern: str) -> str | None:
                 return None
             out.append(pattern[i:end])
             i = end
-        elif pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i = _group_end(pattern, i)
-            if i < 0:
-                return None
-        elif pattern.startswith("(?P=", i):
-            i = pattern.index(")", i) + 1
-            out.append("(?s:.*)")
         elif pattern.startswith("(?", i) and not pattern.startswith(("(?:", "(?P<"), i):
-            return None
+            loosened = _loosened_group(pattern, i)
+            if loosened is None:
+                return None
+            text, i = loosened
+            out.append(text)
         else:
             out.append(pattern[i])
             i += 1
