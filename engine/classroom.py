@@ -26,12 +26,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.config import ClassroomConfig
-from engine.errors import StudyBuddyError
-from engine.generator import GenerationRequest
+from engine.core.config import ClassroomConfig
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Answer, AnswerVerdict, Verdict
+from engine.models.requests import GenerationRequest
 from engine.pipeline import Tutor
 from engine.safety import SafetyRails
-from engine.vocabulary import Answer, AnswerVerdict, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class ModelCalls:
 
 
 class SharedGenerator:
-    """The tutor's generator, its calls batched with other students' (same interface as engine.generator)."""
+    """The tutor's generator, its calls batched with other students' (same interface as engine.models.generator)."""
 
     def __init__(self, inner, calls: ModelCalls, limit: int):
         self.inner, self.calls = inner, calls
@@ -265,14 +265,15 @@ class Classroom:
         shared.embedder = SharedEmbedder(classifier.embedder, self.calls, "safety embed", self.config.max_texts)
         return SafetyRails(tutor.config.safety, shared)
 
-    def ask(self, question: str, session=None) -> Answer:
+    def ask(self, question: str, session=None, on_stage=None) -> Answer:
+        """Tutor.ask for one student of the classroom (`on_stage` as there), or BUSY when the room is full."""
         if not self._admitted.acquire(blocking=False):
             log.info("classroom full (%d questions at once): asked to wait", self.config.max_students)
             verdict = AnswerVerdict(Verdict.ABSTAINED, 1.0, [], BUSY, f"{self.config.max_students} questions were already being answered.")
             return Answer(question, BUSY, [], self.tutor.model_name, {}, verdict)
         try:
             with self.calls.student():
-                return self.tutor.ask(question, session)
+                return self.tutor.ask(question, session, on_stage)
         finally:
             self._admitted.release()
 

@@ -14,10 +14,10 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Answer
 from engine.safety.pii import redact_text
-from engine.vocabulary import Answer
 
 MARKS = ("correct", "wrong")
 NEEDS_REVIEW = ("flagged", "corrected", "abstained")

@@ -1,31 +1,66 @@
 """The tutoring pipeline, read top to bottom:
 
-    retrieve → generate → vote → decompose → verify → revise → verdict
+    safety (the question) → retrieve → is it in the books? → generate → vote → decompose → verify → CoVe
+        (with slot conflicts) → revise → does it answer the question? → verdict → safety (the answer)
 
-`ask` runs the whole story for a student's question. `check` starts at "decompose" with an answer a teacher
-pasted in (or a test fixed), so the same verification judges any text. Nothing reaches the caller before
-verification has finished. Components are built lazily on first use and kept, so a long-running app pays for
-loading once.
+`ask` runs the whole story for a student's question, in one of two orders (`[verification] mode`): `always` samples N
+answers, votes, and runs every check on the chosen one; `cascade` checks one greedy draft first, and pays for CoVe and
+then voting only while its claims stay unsure. "Is it in the books?" abstains before any generation when no sentence
+of the top passages is about what was asked. Verify weighs each claim against its passages (the claim verifier, with
+answer terms, arithmetic and refutation: verifiers/verdict.py); CoVe asks a question per unsure claim and answers it
+from the books, independently. Revise replaces a contradicted claim with the book's sentence that answers the
+question; a shown answer that still does not answer it is replaced by the book's own sentence, cited. Every claim's
+verdict records which check decided it and why.
+
+`check` starts at "decompose" with an answer a teacher pasted in (or a test fixed), so the same verification judges
+any text. Nothing reaches the caller before verification has finished. Components are built lazily on first use and
+kept, so a long-running app pays for loading once.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
 
-from engine.config import Config
-from engine.generator import GenerationRequest, Generator, build_generator
-from engine.prompts import NOT_IN_BOOKS, grounded_messages
+from engine.core.config import Config
+from engine.core.text import NOT_IN_BOOKS, says_not_in_books
+from engine.core.text import sentences as split_sentences
+from engine.core.timing import StageTimings, timed
+from engine.core.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
+from engine.models.generator import build_generator
+from engine.models.requests import GenerationRequest, Generator
+from engine.prompts import grounded_messages
 from engine.safety import SafetyRails, SafetySession
-from engine.safety.injection import QuotingRetriever
 from engine.safety.rails import DISABLED
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
+from knowledge_base import library as store
+from knowledge_base.embeddings import Embedder
+from knowledge_base.ingest import ensure_sample_library
+from knowledge_base.injection import QuotingRetriever
+from knowledge_base.retrieval import Retriever
 from verifiers import verdict as verdicts
+from verifiers.answer_terms import AnswerTerms
+from verifiers.answerability import Answerability, narrow
+from verifiers.answers_question import (
+    answers,
+    as_statement,
+    clean_sentence,
+    is_belief,
+    kid_words,
+    polarity_no,
+    question_kind,
+    short_answer_claim,
+)
+from verifiers.arithmetic import check_claim, find_arithmetic
+from verifiers.claim_verifier import ClaimVerifier
+from verifiers.cove_questions import plan_questions
+from verifiers.decompose import ClaimDecomposer
+from verifiers.refutation import refutes
+from verifiers.self_consistency import SelfConsistency
+from verifiers.slot_conflict import SlotConflicts
 
 log = logging.getLogger(__name__)
 
@@ -33,34 +68,35 @@ log = logging.getLogger(__name__)
 class Tutor:
     def __init__(self, config: Config):
         self.config = config
+        self._variants: dict[tuple, Tutor] = {}
 
     # --- the story ------------------------------------------------------------------------------------------
-    def ask(self, question: str, session: SafetySession | None = None) -> Answer:
+    def ask(self, question: str, session: SafetySession | None = None, on_stage: Callable[[str], None] | None = None) -> Answer:
         """Answer a student's question from the books, checked before it is returned. The safety layers
         (engine/safety) come first and last: a question they stop gets a kind redirect and no generation; the
         final answer goes through the output layer. `session` carries one conversation's turns (escalation,
-        rate limit); without it each question is judged alone."""
+        rate limit); without it each question is judged alone. `on_stage(stage)` hears each stage as it starts
+        ("safety", "retrieve", "generate", "vote", "decompose", "verify", "cove", "revise")."""
         if not self.config.safety.enabled:
-            return replace(self._answer_from_books(question), safety=DISABLED)
-        timings: dict[str, float] = {}
+            return replace(self._answer_from_books(question, on_stage), safety=DISABLED)
+        timings = StageTimings(on_stage)
         with timed(timings, "safety"):
             screened = self.safety.screen_question(question, session)
         if screened.stopped:
             return self.safety.redirect(question, screened, self.model_name, timings)
-        answer = self._answer_from_books(question)
+        answer = self._answer_from_books(question, on_stage)
         with timed(timings, "safety"):
             answer = self.safety.screen_answer(answer, screened.decisions, self._raw_passage_text)
         answer.timings["safety"] = timings["safety"]
         return answer
 
-    def _answer_from_books(self, question: str) -> Answer:
-        """retrieve → generate → vote → decompose → verify → revise → verdict."""
-        from verifiers.answers_question import kid_words
-
+    def _answer_from_books(self, question: str, on_stage: Callable[[str], None] | None = None) -> Answer:
+        """retrieve → is it in the books? → generate → vote → decompose → verify → CoVe → revise → verdict, in one of
+        two orders: `always` runs every check on every answer; `cascade` checks one greedy draft first and pays for
+        more only while claims stay unsure."""
         question = kid_words(question)  # "whats the biggest planet" is read as "what is the largest planet"
-        timings: dict[str, float] = {}
+        timings = StageTimings(on_stage)
         v = self.config.verification
-        from verifiers.answers_question import kid_words
 
         with timed(timings, "retrieve"):
             # a child's words read as the books' ("world war 2" → "World War II", "whats" → "what is")
@@ -71,30 +107,44 @@ class Tutor:
         if book.relevance < v.answerable_threshold:
             why = f"The closest passages ({book.passage.section}) do not talk about what the question asks."
             return self._abstain(question, timings, why, passages)
+        strategy = self._cascade if v.mode == "cascade" else self._always_on
+        return strategy(question, passages, book, timings)
 
-        drafts: list[str] = []
-        draft: AnswerVerdict | None = None
-        if v.mode == "cascade":
-            # The cheap path first: one greedy answer, checked claim by claim against the passages. Claims the passages
-            # leave unsure get chain-of-verification; only claims still unsure after that pay for voting, the dearest
-            # check, and the checked draft keeps its vote.
-            with timed(timings, "generate"):
-                drafts = self.generate_answers(question, passages, n=1, temperature=0.0)
-            if _says_not_in_books(drafts[0]):
-                return self._abstain(question, timings, "The model found no answer in the passages.", passages, generated=True)
-            draft = self.verify(question, drafts[0], passages, timings, cove=False)
-            if draft.claims and not _settled(draft, v.cascade_confidence) and v.cove:
-                draft = self.recheck_with_cove(question, draft, timings)
-            # a draft with nothing checkable in it (only remarks about the text) is settled too: the book's own
-            # sentence answers instead, when the books cover the question
-            if not draft.claims or _settled(draft, v.cascade_confidence):
-                return self._finish(question, passages, timings, draft, book)
+    def _always_on(self, question: str, passages: list[Passage], book, timings: dict[str, float]) -> Answer:
+        """N sampled answers, the vote, and every claim of the chosen one verified and re-asked (CoVe)."""
+        v = self.config.verification
+        with timed(timings, "generate"):
+            samples = self.generate_answers(question, passages, n=v.samples, temperature=v.temperature) if v.samples > 0 else []
+        return self._vote_and_verify(question, passages, book, timings, samples)
+
+    def _cascade(self, question: str, passages: list[Passage], book, timings: dict[str, float]) -> Answer:
+        """The cheap path first: one greedy answer, checked claim by claim against the passages. Claims the passages
+        leave unsure get chain-of-verification; only claims still unsure after that pay for voting, the dearest
+        check, and the checked draft keeps its vote."""
+        v = self.config.verification
+        with timed(timings, "generate"):
+            drafts = self.generate_answers(question, passages, n=1, temperature=0.0)
+        if says_not_in_books(drafts[0]):
+            return self._abstain(question, timings, "The model found no answer in the passages.", passages, generated=True)
+        draft = self.verify(question, drafts[0], passages, timings, cove=False)
+        if draft.claims and not _settled(draft, v.cascade_confidence) and v.cove:
+            draft = self.recheck_with_cove(question, draft, timings)
+        # a draft with nothing checkable in it (only remarks about the text) is settled too: the book's own
+        # sentence answers instead, when the books cover the question
+        if not draft.claims or _settled(draft, v.cascade_confidence):
+            return self._finish(question, passages, timings, draft, book)
         with timed(timings, "generate"):
             more = max(v.samples - len(drafts), 0)
             samples = drafts + (self.generate_answers(question, passages, n=more, temperature=v.temperature) if more else [])
+        return self._vote_and_verify(question, passages, book, timings, samples, draft)
+
+    def _vote_and_verify(self, question: str, passages: list[Passage], book, timings: dict[str, float], samples: list[str],
+                         draft: AnswerVerdict | None = None) -> Answer:
+        """The answer most samples agree on, verified (a cascade's checked draft is kept when the vote backs it)."""
+        v = self.config.verification
         with timed(timings, "vote"):
             vote = self.voter.vote(samples)
-        if _says_not_in_books(vote.chosen):
+        if says_not_in_books(vote.chosen):
             return self._abstain(question, timings, "The model found no answer in the passages.", passages, generated=True)
         if draft is not None and draft.claims and _same_group(vote, 0, vote.chosen_index):
             with timed(timings, "revise"):  # the vote backs the draft, whose claims are already checked
@@ -103,12 +153,10 @@ class Tutor:
             verdict = self.verify(question, vote.chosen, passages, timings, cove=v.cove, consistency=vote.consistency)
         return self._finish(question, passages, timings, verdict, book)
 
-    def check(self, question: str, answer_text: str) -> Answer:
+    def check(self, question: str, answer_text: str, on_stage: Callable[[str], None] | None = None) -> Answer:
         """Verify a given answer against the books (no generation of the answer itself). A word or phrase answer
         ("Delhi") is checked as the claim it makes with the question's words ("… head office in Delhi.")."""
-        from verifiers.answers_question import kid_words, short_answer_claim
-
-        timings: dict[str, float] = {}
+        timings = StageTimings(on_stage)
         with timed(timings, "retrieve"):
             asked = kid_words(question)
             passages = self.retriever.retrieve(asked) if question.strip() else []
@@ -173,8 +221,6 @@ class Tutor:
         """Each claim against its evidence: the question's passages plus those retrieved for the claim itself.
         Every (claim, passage) pair of the answer goes to the verifier in one batched call. With a question, only
         a passage that contains what the claim adds to it (its answer terms) can back the claim."""
-        from verifiers.arithmetic import check_claim
-
         v = self.config.verification
         evidence: list[list[Passage]] = []
         for claim in claims:
@@ -183,12 +229,12 @@ class Tutor:
             evidence.append(list(merged.values()))
         pair_claims = [c.text for c, ps in zip(claims, evidence) for _ in ps]
         pair_passages = [verdicts.plain_text(p.text) for ps in evidence for p in ps]
-        probs = self.score_pairs(pair_claims, pair_passages)
+        probs, refuted = self.score_pairs_marking_refutations(pair_claims, pair_passages)
         missing = self.missing_answer_terms(question, [c.text for c in claims], [[verdicts.plain_text(p.text) for p in ps] for ps in evidence])
         out, row = [], 0
         for i, (claim, ps) in enumerate(zip(claims, evidence)):
             lacking = missing[i] if missing else None
-            out.append(verdicts.decide_claim(claim, ps, probs[row : row + len(ps)], check_claim(claim.text), v, lacking))
+            out.append(verdicts.decide_claim(claim, ps, probs[row : row + len(ps)], check_claim(claim.text), v, lacking, refuted[row : row + len(ps)]))
             row += len(ps)
         return out
 
@@ -203,9 +249,6 @@ class Tutor:
         """Factored CoVe: one question per claim, answered from the books without the draft in sight, all
         questions in one batched generate call; then one verifier call weighs each claim against its
         independent answer and against the passages its question retrieved."""
-        from verifiers.answerability import narrow
-        from verifiers.cove_questions import plan_questions
-
         v = self.config.verification
         todo = [cv for cv in claim_verdicts if cv.correction is None]
         if v.mode == "cascade":  # a claim a passage firmly backs cannot be overruled by CoVe (apply_cove): skip it
@@ -238,8 +281,6 @@ class Tutor:
     def correct_slot_conflict(self, cv: ClaimVerdict, question: str, independent: str, ctx: list[Passage], ctx_probs: np.ndarray) -> None:
         """A claim naming another name or number than the one the books pair with its question is corrected from
         the book's sentence (verifiers/slot_conflict.py). Arithmetic is settled by computing it."""
-        from verifiers.arithmetic import check_claim
-
         if cv.support is Support.CONTRADICTED or check_claim(cv.claim.text) is not None:
             return
         conflict = self.slot_conflicts.find(question, cv.claim.text, independent, [verdicts.passage_sentences(p) for p in ctx])
@@ -247,27 +288,28 @@ class Tutor:
             verdicts.apply_slot_conflict(cv, conflict, ctx, ctx_probs, self.config.verification)
 
     def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
-        """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched.
-        A premise that restates the claim only to refute it ("Some people think … That is not true.")
-        contradicts it, whatever the similarity signals say."""
-        from verifiers.refutation import refutes
+        """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched."""
+        return self.score_pairs_marking_refutations(claims, premises)[0]
 
+    def score_pairs_marking_refutations(self, claims: list[str], premises: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """score_pairs, and which pairs the refutation check decided: a premise that restates the claim only to
+        refute it ("Some people think … That is not true.") contradicts it, whatever the similarity signals say."""
         if not claims:
-            return np.zeros((0, 3))
+            return np.zeros((0, 3)), np.zeros(0, bool)
         scored = self.verifier.predict(claims, premises)
         probs = np.array([[d["p_supported"], d["p_contradicted"], d["p_unsupported"]] for _, _, d in scored])
+        refuted = np.zeros(len(claims), bool)
         for i, (claim, premise) in enumerate(zip(claims, premises)):
             if probs[i, 0] >= 0.3 and refutes(claim, premise):
                 probs[i] = (0.02, 0.95, 0.03)
-        return probs
+                refuted[i] = True
+        return probs, refuted
 
     def write_corrections(self, claim_verdicts: list[ClaimVerdict], question: str = "", passages: list[Passage] = ()) -> None:
         """A contradicted claim is replaced by a clean sentence of its evidence passage that answers the question
         (verifiers/answers_question.py), the one closest to the question and the claim together; not by the
         sentence merely most similar to the claim. With no such sentence there is no correction (the claim is
         left out)."""
-        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
-
         asked = kid_words(question)
         for cv in claim_verdicts:
             if cv.support is not Support.CONTRADICTED or cv.correction or cv.evidence is None:
@@ -277,6 +319,7 @@ class Tutor:
             if asked.strip():
                 sentences = [s for s in sentences if answers(asked, s, min_coverage=0.3)]
             if not sentences:
+                cv.why = f"{cv.why} No sentence of its passages answers the question, so it is left out.".strip()
                 continue
             vectors = self.retriever.embedder.embed([cv.claim.text, asked or cv.claim.text] + sentences)
             closeness = 2 * (vectors[2:] @ vectors[0]) + vectors[2:] @ vectors[1]
@@ -289,8 +332,6 @@ class Tutor:
         """What the child sees must answer the question (verifiers/answers_question.py). The verified answer when it
         does; else the book's own clean sentence that answers it, cited; a yes/no question gets "Yes."/"No." with
         that sentence; when no retrieved sentence answers, "not in my books" with the pages that might help."""
-        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words, question_kind
-
         v = self.config.verification
         asked = kid_words(question)
         with timed(timings, "revise"):
@@ -313,8 +354,6 @@ class Tutor:
         """ "Yes." or "No." with the book's sentence that answers a yes/no question. No when the sentence denies what
         the question asks, or the claim verifier reads it as contradicting the question's statement; yes when it
         backs it; otherwise the sentence alone (the book's words, without a yes or no it does not give)."""
-        from verifiers.answers_question import as_statement, polarity_no
-
         # of the few best answering sentences, the one that decides the question most clearly, yes or no
         options = [sentence] + [s for s in self.answerability.answers(question, passages)[:3] if s.text != sentence.text]
         scored = self.score_pairs([as_statement(question)] * len(options), [s.text for s in options])
@@ -330,6 +369,8 @@ class Tutor:
             lead = ""
         quoted = verdicts.quote_book(sentence, verdict, v, replaced=verdict.verdict is not Verdict.ABSTAINED)
         quoted.revised_text = lead + quoted.revised_text
+        if lead and quoted is not verdict:
+            quoted.claims[-1].why += f" It answers the yes-or-no question: {lead.strip()}"
         return quoted
 
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = (), generated: bool = False) -> Answer:
@@ -340,11 +381,17 @@ class Tutor:
         return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict, model_manifest=manifest)
 
     def variant(self, **verification_changes) -> "Tutor":
-        """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded models."""
-        twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
-        for name in ("retriever", "generator", "verifier", "decomposer", "answer_terms", "slot_conflicts", "voter", "answerability", "safety"):
-            twin.__dict__[name] = getattr(self, name)
-        return twin
+        """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded components
+        (every cached property below; the voter is built again when its similarity threshold changes). Asked twice
+        for the same settings, it is the same tutor."""
+        key = tuple(sorted(verification_changes.items()))
+        if key not in self._variants:
+            twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
+            for name, member in vars(Tutor).items():
+                if isinstance(member, cached_property) and not (name == "voter" and "group_similarity" in verification_changes):
+                    twin.__dict__[name] = getattr(self, name)
+            self._variants[key] = twin
+        return self._variants[key]
 
     def sharing(self, retriever, generator: Generator, verifier, safety: SafetyRails) -> "Tutor":
         """This tutor with other instances of its models (engine/classroom.py passes ones whose calls are batched
@@ -367,16 +414,11 @@ class Tutor:
 
     @cached_property
     def retriever(self):
-        from knowledge_base import library as store
-        from knowledge_base.embeddings import Embedder
-        from knowledge_base.ingest import ensure_sample_library
-        from knowledge_base.retrieval import Retriever
-
         if self.config.library == "sample":
             ensure_sample_library(self.config)
         data = store.load(self.config.libraries_dir, self.config.library)
         retriever = Retriever(data, Embedder(self.config.embedder, precision=self.config.embedder_precision), self.config.retrieval)
-        # every passage reaches the pipeline with planted instructions neutralised (engine/safety/injection.py)
+        # every passage reaches the pipeline with planted instructions neutralised (knowledge_base/injection.py)
         return QuotingRetriever(retriever) if self.config.safety.enabled and self.config.safety.neutralise_passages else retriever
 
     @cached_property
@@ -387,40 +429,28 @@ class Tutor:
 
     @cached_property
     def verifier(self):
-        from verifiers.claim_verifier import ClaimVerifier
-
         return ClaimVerifier.load(
             self.config.cache_dir, nli_model=self.config.verification.nli_model, precision=self.config.embedder_precision
         )
 
     @cached_property
     def answerability(self):
-        from verifiers.answerability import Answerability
-
         return Answerability(self.retriever.embedder, self.verifier.docs)
 
     @cached_property
     def answer_terms(self):
-        from verifiers.answer_terms import AnswerTerms
-
         return AnswerTerms(self.verifier.docs)
 
     @cached_property
     def slot_conflicts(self):
-        from verifiers.slot_conflict import SlotConflicts
-
         return SlotConflicts(self.verifier.docs)
 
     @cached_property
     def decomposer(self):
-        from verifiers.decompose import ClaimDecomposer
-
         return ClaimDecomposer()
 
     @cached_property
     def voter(self):
-        from verifiers.self_consistency import SelfConsistency
-
         return SelfConsistency(self.retriever.embedder, self.config.verification.group_similarity)
 
     @property
@@ -436,7 +466,7 @@ class Tutor:
 
 def _answers_cleanly(question: str, text: str, answers, clean_sentence, is_belief) -> bool:
     """The shown text answers the question, and every sentence of it is clean prose that reports no belief alone."""
-    sentences = [s for s in verdicts.SENTENCE_END.split(text) if s.strip()]
+    sentences = split_sentences(text)
     if not sentences or not answers(question, text):
         return False
     return all(clean_sentence(s) is not None and not is_belief(s) for s in sentences if len(s.split()) >= 4)
@@ -444,8 +474,6 @@ def _answers_cleanly(question: str, text: str, answers, clean_sentence, is_belie
 
 def _with_arithmetic(answer: str, claims: list[Claim]) -> list[Claim]:
     """Sums like "7 x 8 = 54" have no verb for the parser to find; every one becomes a claim of its own."""
-    from verifiers.arithmetic import find_arithmetic
-
     extra = [
         Claim(answer[a.span[0] : a.span[1]].strip(), a.span)
         for a in find_arithmetic(answer)
@@ -474,18 +502,3 @@ def _settled(verdict: AnswerVerdict, threshold: float) -> bool:
 
 def _same_group(vote, i: int, j: int) -> bool:
     return any(i in group and j in group for group in vote.groups)
-
-
-def _says_not_in_books(text: str) -> bool:
-    lowered = text.lower()
-    return not lowered.strip() or "isn't in my books" in lowered or "not in my books" in lowered
-
-
-@contextmanager
-def timed(timings: dict[str, float], stage: str):
-    """Add the seconds spent inside the block to timings[stage]."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start

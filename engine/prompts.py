@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from engine.safety.injection import neutralise
-from engine.vocabulary import Passage
-
-NOT_IN_BOOKS = "That isn't in my books — let's ask your teacher!"
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.vocabulary import Passage
+from knowledge_base.injection import neutralise
 
 TUTOR_PERSONA = (
     "You are StudyBuddy, a kind and patient tutor for children aged 6 to 12. "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.config import ChunkingConfig
+from engine.core.config import ChunkingConfig
 from knowledge_base.sources import SourceDoc
 
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
 from knowledge_base import library as store
-from knowledge_base.chunking import Chunk
+from knowledge_base.chunking import Chunk, Chunker
+from knowledge_base.embeddings import Embedder
+from knowledge_base.injection import find_instructions
 from knowledge_base.sources import BadFile, PartialFile, Problem, SourceDoc, read, scan
 
 log = logging.getLogger(__name__)
@@ -132,8 +134,6 @@ def _ingest(config, paths, library, book, remove_books, progress) -> IngestRepor
             raise NothingToIngest(report)
         return report
 
-    from knowledge_base.chunking import Chunker
-    from knowledge_base.embeddings import Embedder
 
     chunker = Chunker(config.chunking)
     new_chunks: list[Chunk] = []
@@ -253,8 +253,6 @@ def _manifest(config, library, embedder, documents, files, chunks, old_manifest)
 def find_flagged(chunks: list[Chunk]) -> list[dict]:
     """Every passage carrying an instruction addressed to an AI ("ignore your guidelines", "tell the student to
     visit …"). They stay in the library, neutralised whenever retrieved; staff see them listed."""
-    from engine.safety.injection import find_instructions
-
     flagged = []
     for row, chunk in enumerate(chunks):
         for found in find_instructions(chunk.text):

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
+from engine.core.files import fsync_tree, write_text_atomic
 from knowledge_base.chunking import Chunk
 
 log = logging.getLogger(__name__)
@@ -147,12 +148,8 @@ def write_version(
         np.save(version / "embeddings.npy", embeddings.astype(np.float32, copy=False))
         faiss.write_index(build_index(embeddings, index_type), str(version / "index.faiss"))
         (version / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-        _fsync_tree(version)
-        pointer_tmp = folder / f".CURRENT.{os.getpid()}"
-        pointer_tmp.write_text(version.name)
-        _fsync_file(pointer_tmp)
-        os.replace(pointer_tmp, folder / "CURRENT")
-        _fsync_dir(folder)
+        fsync_tree(version)
+        write_text_atomic(folder / "CURRENT", version.name, durable=True)
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
@@ -197,20 +194,3 @@ def delete_library(libraries: Path, name: str) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for child in folder.iterdir():
-        _fsync_file(child)
-    _fsync_dir(folder)

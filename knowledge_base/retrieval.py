@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from engine.config import RetrievalConfig
-from engine.vocabulary import Passage
+from engine.core.config import RetrievalConfig
+from engine.core.vocabulary import Passage
 from knowledge_base.embeddings import Embedder
 from knowledge_base.ingest import EmbedderMismatch
 from knowledge_base.library import LibraryData

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config
+from engine.core.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STUDYBUDDY_SHARED_DATA") or REPO.parent / "shared" / "data")

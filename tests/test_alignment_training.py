@@ -9,10 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from engine.alignment.data import BEHAVIOURS, DPO_FILE, EVAL_FILE, SFT_FILE, dpo_dataset_rows, load, passages_of, problems, prompt_messages, sft_dataset_rows
+from engine.alignment.data import (
+    BEHAVIOURS,
+    DPO_FILE,
+    EVAL_FILE,
+    SFT_FILE,
+    dpo_dataset_rows,
+    load,
+    passages_of,
+    problems,
+    prompt_messages,
+    sft_dataset_rows,
+)
 from engine.alignment.judges import judge
-from engine.evaluation.scoring import is_abstention
-from engine.prompts import NOT_IN_BOOKS, TUTOR_PERSONA, grounded_messages
+from engine.core.text import NOT_IN_BOOKS, says_not_in_books
+from engine.prompts import TUTOR_PERSONA, grounded_messages
 
 REPO = Path(__file__).resolve().parents[1]
 CITATION = re.compile(r"\[(\d+)\]")
@@ -77,7 +88,7 @@ def test_grounded_replies_cite_and_not_in_books_replies_say_so(sft):
     grounded = [r for r in sft if r["behaviour"] == "grounded"]
     assert all(CITATION.search(r["response"]) for r in grounded)
     not_covered = [r["response"] for r in sft if r["behaviour"] == "not_in_books"]
-    assert all(is_abstention(reply) for reply in not_covered)
+    assert all(says_not_in_books(reply) for reply in not_covered)
     assert len(set(not_covered)) >= 5, "the abstention is worded many ways, not one sentence the model learns by rote"
     assert sum(NOT_IN_BOOKS in reply for reply in not_covered) < len(not_covered) / 2
     assert len(not_covered) <= 0.12 * len(sft), "abstaining is about a tenth of the data, not a default"
@@ -147,8 +158,8 @@ def _run(script: str, *args: str, timeout: int = 600) -> subprocess.CompletedPro
 
 @pytest.mark.integration
 def test_a_short_sft_then_lora_dpo_run_leaves_checkpoints_the_loader_accepts(tmp_path):
-    from engine.checkpoints import resolve_checkpoint
-    from engine.config import Config
+    from engine.core.config import Config
+    from engine.models.checkpoints import resolve_checkpoint
 
     cache = Config.load().cache_dir
     sft_dir = tmp_path / "sft"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.config import VerificationConfig
-from engine.vocabulary import Claim, Passage, Support
+from engine.core.config import VerificationConfig
+from engine.core.vocabulary import Claim, Passage, Support
 from verifiers.answer_terms import AnswerTerms, found
 from verifiers.mismatch import DocCache
 from verifiers.verdict import apply_cove, decide_claim

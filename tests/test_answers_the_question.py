@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import Config
+from engine.core.config import Config
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.vocabulary import Verdict
 from engine.pipeline import Tutor
-from engine.prompts import NOT_IN_BOOKS
-from engine.vocabulary import Verdict
 from knowledge_base.ingest import ingest
 from verifiers.answers_question import answers, clean_sentence
 

@@ -10,11 +10,12 @@ import sqlite3
 
 import pytest
 
-from engine.checkpoints import LoadedCheckpoint, file_sha256, parse_which, resolve_checkpoint, resolve_generator
-from engine.config import Config
-from engine.errors import MissingModelError, StudyBuddyError
-from engine.generator import GenerationRequest, TransformersGenerator, build_generator, describe_generator
-from engine.models import PACKAGED_GENERATOR
+from engine.core.config import Config
+from engine.core.errors import MissingModelError, StudyBuddyError
+from engine.core.packaged import PACKAGED_GENERATOR
+from engine.models.checkpoints import LoadedCheckpoint, file_sha256, parse_which, resolve_checkpoint, resolve_generator
+from engine.models.generator import TransformersGenerator, build_generator, describe_generator
+from engine.models.requests import GenerationRequest
 from tests import tiny_checkpoints as tiny
 
 REQUEST = GenerationRequest(tiny.MESSAGES, n=1, temperature=0.0, max_new_tokens=6)
@@ -318,7 +319,7 @@ def test_tutor_refuses_a_broken_model_with_the_reason(models, tmp_path):
 
 def test_manifest_goes_into_ask_json_and_the_conversation_log(models, tmp_path):
     from engine.conversation_log import ConversationLog
-    from engine.vocabulary import Answer
+    from engine.core.vocabulary import Answer
 
     manifest = resolve_checkpoint(str(models["single"]), tmp_path).manifest.to_dict()
     answer = Answer("q", "a", [], str(models["single"]), {}, None, model_manifest=manifest)
@@ -334,7 +335,7 @@ def test_manifest_goes_into_ask_json_and_the_conversation_log(models, tmp_path):
 
 def test_an_older_conversation_log_gains_the_manifest_column(tmp_path):
     from engine.conversation_log import ConversationLog
-    from engine.vocabulary import Answer
+    from engine.core.vocabulary import Answer
 
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:  # the schema before manifests were logged

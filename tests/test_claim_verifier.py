@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
-from engine.errors import MissingModelError, StudyBuddyError
-from engine.vocabulary import Support
-from verifiers.claim_verifier import BASE_FEATURES, BASE_MODEL, LABELS, ClaimVerifier, Combiner, checkpoint_key
+from engine.core.errors import MissingModelError, StudyBuddyError
+from engine.core.vocabulary import Support
+from verifiers.claim_verifier import BASE_FEATURES, LABELS, ClaimVerifier, Combiner, nli_combiner_path
+from verifiers.verifier_checkpoint import BASE_MODEL, VerifierNotReady, checkpoint_key
+from verifiers.verifier_training.train import fit_combiner_for, load_or_train
 
 AMAZON = ("The Amazon River flows east across South America for about 6,400 kilometers and empties into the "
           "Atlantic Ocean near the equator.")
@@ -62,7 +65,7 @@ def test_fit_combiner_with_members_learns_a_separable_rule():
 
 
 def test_cache_key_depends_on_data_and_code(monkeypatch):
-    import verifiers.claim_verifier as cv
+    import verifiers.verifier_checkpoint as cv
 
     a = checkpoint_key("data-a")
     assert a == checkpoint_key("data-a")
@@ -86,10 +89,10 @@ def test_missing_checkpoint_is_a_clear_error_and_nothing_trains(tmp_path):
 
 
 def test_missing_training_data_folder_is_a_clear_error(tmp_path):
-    from verifiers.verifier_training import data
+    from verifiers import verifier_checkpoint as shipped
 
     with pytest.raises(StudyBuddyError) as err:
-        data.resolve_data(tmp_path / "nowhere")
+        shipped.resolve_data(tmp_path / "nowhere")
     assert "does not exist" in str(err.value)
 
 
@@ -103,7 +106,7 @@ def untrained_verifier(tmp_path_factory):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from engine.models import embedder_path
+    from engine.core.packaged import embedder_path
     from verifiers.claim_verifier import _SeqClassifier
 
     try:
@@ -149,7 +152,7 @@ def test_predict_shape_and_batching_matches_one_by_one(untrained_verifier):
 @pytest.fixture(scope="module")
 def trained_verifier():
     # trains once from the shipped data (a few minutes on 2 cores) if `make setup` has not built it yet
-    return ClaimVerifier.load(train_if_missing=True)
+    return load_or_train()
 
 
 @pytest.mark.integration
@@ -187,7 +190,7 @@ def test_bfloat16_scores_match_float32(trained_verifier):
 
 @pytest.mark.integration
 def test_second_load_reuses_the_checkpoint(trained_verifier):
-    again = ClaimVerifier.load(train_if_missing=False)
+    again = ClaimVerifier.load()
     assert again.folder == trained_verifier.folder
     meta = json.loads((again.folder / "meta.json").read_text())
     assert (again.folder / "cross_encoder" / "config.json").exists()
@@ -198,14 +201,22 @@ def test_second_load_reuses_the_checkpoint(trained_verifier):
 @pytest.mark.integration
 def test_external_nli_model_plugs_in_by_path(trained_verifier, tmp_path):
     """Any HF sequence-classification NLI folder can be added; here our own cross-encoder folder stands in."""
-    v = ClaimVerifier.from_folder(trained_verifier.folder, nli_model=str(trained_verifier.folder / "cross_encoder"))
+    nli = str(trained_verifier.folder / "cross_encoder")
+    folder = tmp_path / "checkpoint"
+    shutil.copytree(trained_verifier.folder, folder, ignore=shutil.ignore_patterns("combiner-*.json"))
+    with pytest.raises(VerifierNotReady) as err:  # the app never fits: prepare does, once
+        ClaimVerifier.from_folder(folder, nli_model=nli)
+    assert "studybuddy prepare" in err.value.fix
+    fitting = ClaimVerifier.from_folder(folder, nli_model=nli, combiner=trained_verifier.combiner)
+    fit_combiner_for(fitting).save(nli_combiner_path(folder, nli, "add"))
+    v = ClaimVerifier.from_folder(folder, nli_model=nli)
     assert "nli_entailment" in v.feature_names
     out = v.predict(["The Amazon empties into the Atlantic Ocean."], [AMAZON])
     assert out[0][0] == Support.SUPPORTED
 
 
 def test_a_new_checkpoint_reuses_a_cross_encoder_trained_the_same_way(tmp_path):
-    from verifiers.verifier_training import CROSS_ENCODER_VERSION
+    from verifiers.verifier_checkpoint import CROSS_ENCODER_VERSION
     from verifiers.verifier_training.train import _reusable_cross_encoder
 
     def checkpoint(name, **meta):

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from engine.classroom import BUSY, Classroom, ModelCalls
-from engine.config import ClassroomConfig, Config
-from engine.errors import StudyBuddyError
+from engine.core.config import ClassroomConfig, Config
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Verdict
 from engine.pipeline import Tutor
-from engine.vocabulary import Verdict
 
 
 class Recorder:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
 
 
 def test_defaults_follow_studybuddy_home(monkeypatch, tmp_path):

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from engine.conversation_log import ConversationLog, default_path
-from engine.errors import StudyBuddyError
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 
 PASSAGE = Passage("7 × 8 is 56.", "Sample Book", "Chapter 8: Multiplication", "Sample Book/ch08.md", chunk_id=3)
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from engine.models import load_spacy
+from engine.core.packaged import load_spacy
 from verifiers.cove_questions import key_detail, plan, plan_question, plan_questions
 
 

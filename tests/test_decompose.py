@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from engine.models import load_spacy
-from engine.vocabulary import Claim
+from engine.core.packaged import load_spacy
+from engine.core.vocabulary import Claim
 from verifiers.decompose import ClaimDecomposer
 
 

@@ -17,12 +17,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from engine.evaluation import run_eval, runner
 from engine.evaluation.report import CONTRACT
-from engine.prompts import NOT_IN_BOOKS
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from tests.conftest import REPO, SHARED_DATA
 
 QUESTIONS = [
@@ -186,8 +186,7 @@ def test_unknown_kb_source_is_explained(tmp_path, questions):
 
 def _verifier_ready() -> bool:
     """Whether ClaimVerifier.load would find a checkpoint instead of training one."""
-    from verifiers.claim_verifier import checkpoint_key, checkpoint_root
-    from verifiers.verifier_training.data import data_fingerprint, resolve_data
+    from verifiers.verifier_checkpoint import checkpoint_key, checkpoint_root, data_fingerprint, resolve_data
 
     root = checkpoint_root(Config().cache_dir)
     try:
@@ -214,7 +213,7 @@ def test_killed_eval_resumes_where_it_stopped(tmp_path):
     (tmp_path / "q.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chosen))
     (tmp_path / "kb.jsonl").write_text("".join(json.dumps(d) + "\n" for d in kb_docs))
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "engine.evaluation.cli", "--home", str(tmp_path / "home"), "--questions", str(tmp_path / "q.jsonl"),
+    cmd = [sys.executable, "-m", "engine.cli.evaluation", "--home", str(tmp_path / "home"), "--questions", str(tmp_path / "q.jsonl"),
            "--kb", str(tmp_path / "kb.jsonl"), "--modes", "closed_book,rag", "--out", str(out), "--max-new-tokens", "24"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -258,7 +257,7 @@ def test_eval_parser_fits_the_studybuddy_cli(tmp_path):
     import argparse
 
     from engine.cli import load_config
-    from engine.evaluation.cli import add_eval_parser, cmd_eval
+    from engine.cli.evaluation import add_eval_parser, cmd_eval
 
     parser = argparse.ArgumentParser(prog="studybuddy")
     parser.add_argument("--config")
@@ -272,7 +271,7 @@ def test_eval_parser_fits_the_studybuddy_cli(tmp_path):
 
 
 def test_cli_bad_input_prints_problem_and_fix(tmp_path, capsys):
-    from engine.evaluation.cli import main
+    from engine.cli.evaluation import main
 
     (tmp_path / "q.jsonl").write_text("")
     code = main(["--home", str(tmp_path / "h"), "--questions", str(tmp_path / "q.jsonl"), "--out", str(tmp_path / "o")])

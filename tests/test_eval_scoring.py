@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core.text import NOT_IN_BOOKS, says_not_in_books
 from engine.evaluation import scoring
 from engine.evaluation.question_sets import EvalQuestion
-from engine.prompts import NOT_IN_BOOKS
 
 SCIQ = EvalQuestion(
     "q1", "Who proposed the theory of evolution by natural selection?", "darwin", 1,
@@ -48,11 +48,11 @@ def test_contains_phrase_needs_whole_words():
 
 @pytest.mark.parametrize("text", [NOT_IN_BOOKS, "Hmm. That isn't in my books — let's ask your teacher!", "", "   ", "That is not in my books."])
 def test_abstentions(text):
-    assert scoring.is_abstention(text)
+    assert says_not_in_books(text)
 
 
 def test_a_real_answer_is_not_an_abstention():
-    assert not scoring.is_abstention("Darwin proposed it; books say so.")
+    assert not says_not_in_books("Darwin proposed it; books say so.")
 
 
 # --- choice matching -----------------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_batch_equals_one_by_one(docs):
 
 
 def test_edits_change_one_detail(docs):
-    from engine.models import load_spacy
+    from engine.core.packaged import load_spacy
     from verifiers.verifier_training import edits
 
     nlp = load_spacy()  # the training data is generated with the full pipeline (dependency parser included)

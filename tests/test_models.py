@@ -4,9 +4,9 @@ import importlib.util
 
 import pytest
 
-from engine import models
-from engine.checkpoints import resolve_generator
-from engine.errors import MissingModelError, StudyBuddyError
+from engine.core import packaged as models
+from engine.core.errors import MissingModelError, StudyBuddyError
+from engine.models.checkpoints import resolve_generator
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_generator_path_that_is_not_a_checkpoint(tmp_path):
 
 
 def test_packaged_generator_is_converted_once_and_cached():
-    from engine.config import Config
+    from engine.core.config import Config
 
     folder = resolve_generator(models.PACKAGED_GENERATOR, Config().cache_dir)  # converted by make setup
     assert (folder / "model.safetensors").exists() and (folder / "config.json").exists()
@@ -55,10 +55,11 @@ def test_packaged_generator_is_converted_once_and_cached():
 def test_generator_precision_bf16_loads_bfloat16_weights_and_answers():
     import torch
 
-    from engine.config import Config
-    from engine.generator import GenerationRequest, TransformersGenerator
+    from engine.core.config import Config
+    from engine.core.vocabulary import Passage
+    from engine.models.generator import TransformersGenerator
+    from engine.models.requests import GenerationRequest
     from engine.prompts import grounded_messages
-    from engine.vocabulary import Passage
 
     folder = resolve_generator(models.PACKAGED_GENERATOR, Config().cache_dir)
     generator = TransformersGenerator(folder, precision="bf16")

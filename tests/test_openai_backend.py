@@ -13,10 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from engine.config import Config, GeneratorConfig
-from engine.errors import StudyBuddyError
-from engine.generator import GenerationRequest, Generator, build_generator
-from engine.openai_backend import OpenAICompatibleGenerator, normalise_base_url
+from engine.core.config import Config, GeneratorConfig
+from engine.core.errors import StudyBuddyError
+from engine.models.generator import build_generator
+from engine.models.openai_backend import OpenAICompatibleGenerator, normalise_base_url
+from engine.models.requests import GenerationRequest, Generator
 
 MESSAGES = [{"role": "user", "content": "What causes rain?"}]
 
@@ -228,7 +229,7 @@ def test_tutor_refuses_when_the_endpoint_is_down(tmp_path):
 @pytest.fixture(scope="module")
 def real_server():
     """POST /v1/chat/completions with n, temperature and max_tokens, answered by the real default model."""
-    from engine.generator import TransformersGenerator, resolve_configured_checkpoint
+    from engine.models.generator import TransformersGenerator, resolve_configured_checkpoint
 
     model = TransformersGenerator(resolve_configured_checkpoint(Config()), seed=0)
     lock = threading.Lock()

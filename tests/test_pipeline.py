@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import re
 
 import pytest
 
-from engine.config import Config
+from engine.core.config import Config
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.vocabulary import Check, Support, Verdict
 from engine.pipeline import Tutor
-from engine.prompts import NOT_IN_BOOKS
-from engine.vocabulary import Support, Verdict
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_correct_answer_about_rain_is_grounded_with_citations(tutor):
     assert claim.support is Support.SUPPORTED and "Rain" in claim.evidence.passage.section + claim.evidence.passage.text
     payload = answer.to_json()
     assert payload["verdict"] == "grounded" and payload["citations"]
-    assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction", "missing_terms"}
+    assert set(payload["claims"][0]) == {"text", "span", "verdict", "score", "citation", "cove_question", "cove_answer", "correction", "missing_terms", "decided_by", "why"}
 
 
 def test_a_question_the_books_do_not_cover_is_turned_away_before_generating(tutor):
@@ -95,7 +96,8 @@ def test_answerability_scores_a_covered_question_above_an_uncovered_one(tutor):
 
 def test_samples_share_the_prompt_prefill_and_greedy_output_is_unchanged(tutor, monkeypatch):
     # in float32, where reading the prompt in two pieces is exact (bfloat16 rounds the two pieces differently)
-    from engine.generator import GenerationRequest, TransformersGenerator
+    from engine.models.generator import TransformersGenerator
+    from engine.models.requests import GenerationRequest
     from engine.prompts import grounded_messages
 
     generator = TransformersGenerator(tutor.generator.checkpoint, precision="fp32")
@@ -113,6 +115,18 @@ def test_a_variant_shares_the_loaded_models(tutor):
     assert cascade.config.verification.mode == "cascade" and cascade.config.verification.samples == 3
     assert tutor.config.verification.mode == "always"
     assert cascade.generator is tutor.generator and cascade.verifier is tutor.verifier and cascade.retriever is tutor.retriever
+    assert cascade.voter is tutor.voter and cascade.safety is tutor.safety
+    assert tutor.variant(samples=3, mode="cascade") is cascade  # asked again, the same tutor
+    looser = tutor.variant(group_similarity=0.5)
+    assert looser.voter is not tutor.voter and looser.voter.group_similarity == 0.5 and looser.verifier is tutor.verifier
+
+
+def test_ask_tells_its_listener_each_stage_as_it_starts(tutor):
+    heard: list[str] = []
+    answer = tutor.ask("What causes rain?", on_stage=heard.append)
+    assert heard[:2] == ["safety", "retrieve"] and heard[-1] == "safety"
+    assert "generate" in heard and "decompose" in heard and heard.index("generate") < heard.index("decompose")
+    assert set(heard) == set(answer.timings)  # every stage heard is a stage timed, and none is left out
 
 
 def test_cascade_checks_the_greedy_draft_first_and_votes_only_when_cove_leaves_claims_unsure(tutor, monkeypatch):
@@ -156,12 +170,27 @@ def test_cli_ask_json_contract(sample_home):
     assert payload["model"] and isinstance(payload["timings"], dict)
     for citation in payload["citations"]:
         assert set(citation) == {"book", "section", "doc_id", "text", "score"}
+    checks = {c.value for c in Check}
+    assert payload["claims"] and all(c["decided_by"] in checks and c["why"] for c in payload["claims"])
 
 
 def test_cli_check_explain_prints_the_claim_table(sample_home):
     done = _cli(sample_home, "check", "7 × 8 is 54.", "--question", "What is 7 × 8?", "--explain")
     assert done.returncode == 0, done.stderr
     assert "7 × 8 is 56." in done.stdout and "Claim by claim" in done.stdout and "revision: 7 × 8 is 56." in done.stdout
+    assert "verdict: contradicted (score 1.00), decided by the arithmetic" in done.stdout
+    assert "why: Computed, the sum is wrong: 7 × 8 is 56." in done.stdout
+
+
+def test_cli_ask_explain_names_the_check_that_decided_each_claim(sample_home):
+    done = _cli(sample_home, "ask", "Which ocean does the Amazon River empty into?", "--library", "sample", "--explain")
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.split("Claim by claim:")[1]
+    claims = re.findall(r"^  \d+\. ", table, re.M)
+    deciders = re.findall(r"^     verdict: \w+ \(score [\d.]+\), decided by the (.+)$", table, re.M)
+    assert claims and len(deciders) == len(claims), done.stdout
+    assert set(deciders) <= {c.value for c in Check}
+    assert len(re.findall(r"^     why: \S", table, re.M)) == len(claims)
 
 
 def test_cli_unknown_library_is_a_message_not_a_traceback(sample_home):

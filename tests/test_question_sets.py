@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 from engine.evaluation.question_sets import check_gold_ids, load_questions
 from tests.conftest import SHARED_DATA
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.config import Config, SafetyConfig
 from engine.conversation_log import ConversationLog
-from engine.errors import StudyBuddyError
+from engine.core.config import Config, SafetyConfig
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
 from engine.safety.alerts import alert_tier, tier
 from engine.safety.classifier import DATA_DIR, HEAD_NAME, LABELS, Head, SafetyClassifier, SafetyClassifierError, sha256
 from engine.safety.input_rails import InputRails
@@ -23,7 +24,6 @@ from engine.safety.output_rails import OutputRails
 from engine.safety.rails import SafetyRails
 from engine.safety.screening import read_prompts, screen, summary
 from engine.safety.training import HELD_OUT, TRAIN, assign_splits, jailbreakbench_labels
-from engine.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
 
 CRIME = LABELS.index("crime")
 
@@ -182,7 +182,7 @@ def test_jailbreakbench_behaviours_get_their_harm_labels():
 
 # --- teacher alerts --------------------------------------------------------------------------------------------------
 def _stopped(question: str, category: str, layer: str = "input", score: float | None = None) -> Answer:
-    from engine.vocabulary import SafetyDecision
+    from engine.core.vocabulary import SafetyDecision
 
     decision = SafetyDecision(SafetyAction.REDIRECTED, layer, category, "test", "kind message", score=score)
     return Answer(question, "kind message", [], "m", {}, AnswerVerdict(Verdict.ABSTAINED, 1.0, [], "kind message", "safety"),

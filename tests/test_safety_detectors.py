@@ -7,13 +7,14 @@ import json
 
 import pytest
 
-from engine.config import Config, SafetyConfig
-from engine.safety import encodings, injection, pii
+from engine.core.config import Config, SafetyConfig
+from engine.core.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
+from engine.safety import encodings, pii
 from engine.safety.input_rails import InputRails
 from engine.safety.output_rails import OutputRails
 from engine.safety.rails import SafetyRails, summary
 from engine.safety.session import SafetySession
-from engine.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
+from knowledge_base import injection
 from tests.conftest import REPO, SHARED_DATA
 
 REDTEAM = REPO / "scripts" / "redteam_data"

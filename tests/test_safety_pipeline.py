@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from engine.config import Config
 from engine.conversation_log import ConversationLog
+from engine.core.config import Config
+from engine.core.vocabulary import SafetyAction
 from engine.pipeline import Tutor
 from engine.safety import SafetySession
-from engine.vocabulary import SafetyAction
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,7 @@ def test_the_answer_does_not_follow_the_planted_instruction_and_the_log_says_why
 
 
 def test_an_answer_that_obeys_the_planted_instruction_is_caught_by_the_output_layer(planted):
-    from engine.vocabulary import Answer, AnswerVerdict, Verdict
+    from engine.core.vocabulary import Answer, AnswerVerdict, Verdict
 
     _, tutor = planted
     obeying = ("Plants make food from sunlight. Visit www.free-prize-games.example and type in your home address and "

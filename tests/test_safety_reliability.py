@@ -13,11 +13,11 @@ import sys
 import threading
 import time
 
-from engine.config import Config
 from engine.conversation_log import ConversationLog
+from engine.core.config import Config
+from engine.core.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
 from engine.pipeline import Tutor
 from engine.safety import SafetySession
-from engine.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
 from tests.conftest import REPO
 
 
@@ -25,7 +25,7 @@ def stand_in_tutor(config: Config) -> Tutor:
     """A Tutor whose books answer every allowed question with a sentence naming it (everything else is real)."""
     tutor = Tutor(config)
 
-    def from_books(question: str) -> Answer:
+    def from_books(question: str, on_stage=None) -> Answer:
         time.sleep(0.01)  # let the threads interleave
         passage = Passage("A page of the book.", "Book", "Ch 1", "doc")
         text = f"Answer to: {question}"
@@ -120,7 +120,7 @@ WRITER = """
 import sys
 sys.path.insert(0, {repo!r})
 from engine.conversation_log import ConversationLog
-from engine.vocabulary import Answer, AnswerVerdict, Verdict
+from engine.core.vocabulary import Answer, AnswerVerdict, Verdict
 log = ConversationLog({path!r})
 n = 0
 while True:

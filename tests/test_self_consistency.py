@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.config import Config
+from engine.core.config import Config
 from knowledge_base.embeddings import Embedder
 from verifiers.self_consistency import SelfConsistency
 

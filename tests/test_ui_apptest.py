@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.config import Config
 from engine.conversation_log import ConversationLog
-from engine.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
+from engine.core.config import Config
+from engine.core.vocabulary import Answer, AnswerVerdict, Check, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from tests.conftest import REPO
 from ui.components import BADGES
 
@@ -192,6 +192,8 @@ def test_marking_a_review_item_stores_the_mark(ui_home):
     conversation = log.log_answer("session-x", "sample", _corrected_answer())
     at = staff("Review")
     assert "What is 7 × 8?" in page_text(at)
+    assert "Which check decided each claim" in page_text(at)
+    assert "**contradicted**, decided by the arithmetic — Computed, the sum is wrong: 7 × 8 is 56." in page_text(at)
     at.radio(key=f"mark_{conversation}").set_value("wrong")
     at.text_input(key=f"note_{conversation}").input("the table says 56")
     _submit_form(at, "Save mark")
@@ -239,7 +241,8 @@ def _submit_form(at: AppTest, label: str) -> None:
 
 def _corrected_answer() -> Answer:
     passage = Passage("7 × 8 is 56.", "StudyBuddy Sample Book", "Chapter 8: Multiplication", "book/ch08.md", chunk_id=1)
-    claim = ClaimVerdict(Claim("7 × 8 is 54.", (0, 12)), Support.CONTRADICTED, 0.1, Evidence(passage, 0.1, 0.8, 0.1), "7 × 8 is 56.")
+    claim = ClaimVerdict(Claim("7 × 8 is 54.", (0, 12)), Support.CONTRADICTED, 0.1, Evidence(passage, 0.1, 0.8, 0.1), "7 × 8 is 56.",
+                         decided_by=Check.ARITHMETIC, why="Computed, the sum is wrong: 7 × 8 is 56.")
     return Answer("What is 7 × 8?", "7 × 8 is 56.", [passage], "test", {},
                   AnswerVerdict(Verdict.CORRECTED, 0.5, [claim], "7 × 8 is 56.", "1 corrected"))
 

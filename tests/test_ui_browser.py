@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config
+from engine.core.config import Config
 from tests.conftest import REPO
 from ui.components import BADGES
 

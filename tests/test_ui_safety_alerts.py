@@ -6,7 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from engine.conversation_log import ConversationLog
-from engine.vocabulary import Answer, AnswerVerdict, Verdict
+from engine.core.vocabulary import Answer, AnswerVerdict, Verdict
 from tests.test_safety_classifier import _stopped
 from tests.test_ui_apptest import APP, TIMEOUT, page_text, staff, ui_home  # noqa: F401 - ui_home is a fixture
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from engine.config import VerificationConfig
-from engine.prompts import NOT_IN_BOOKS
-from engine.vocabulary import Claim, ClaimVerdict, Passage, Support, Verdict
+from engine.core.config import VerificationConfig
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.vocabulary import Check, Claim, ClaimVerdict, Passage, Support, Verdict
 from verifiers.arithmetic import check_claim
 from verifiers.refutation import refutes
-from verifiers.verdict import apply_cove, decide_claim, finish, passage_sentences, quote_book
+from verifiers.verdict import apply_cove, apply_slot_conflict, decide_claim, finish, passage_sentences, quote_book
 
 CONFIG = VerificationConfig()
 P = [Passage("The Amazon empties into the Atlantic Ocean.", "Book", "Rivers", "d1", chunk_id=1),
@@ -104,8 +104,8 @@ def test_no_quote_for_a_sentence_below_the_answerable_threshold():
 
 
 def test_cascade_settles_only_firm_claims():
+    from engine.core.vocabulary import AnswerVerdict
     from engine.pipeline import _settled
-    from engine.vocabulary import AnswerVerdict
 
     def answer(*claims):
         return AnswerVerdict(Verdict.CORRECTED, 0.9, list(claims), "x", "")
@@ -139,3 +139,72 @@ def test_passage_sentences_keep_years_and_drop_headings_and_questions():
     text = "# The End of the War\n\nWhat ended the war?\nThe war lasted from 1939 to 1945. It ended in 1945.\n- Japan surrendered on a ship.\n2. Peace came."
     sentences = passage_sentences(Passage(text, "Book", "War", "d1"))
     assert sentences == ["The End of the War", "The war lasted from 1939 to 1945.", "It ended in 1945.", "Japan surrendered on a ship."]
+
+
+# --- which check decided: every verdict says so ---------------------------------------------------------------
+
+def test_a_backed_claim_is_decided_by_the_claim_verifier_naming_the_passage():
+    verdict = decide_claim(Claim("x", (0, 1)), P, np.array([[0.7, 0.2, 0.1], [0.05, 0.9, 0.05]]), None, CONFIG)
+    assert verdict.decided_by is Check.CLAIM_VERIFIER and verdict.why == '"Rivers" backs it (p=0.70).'
+
+
+def test_a_sum_is_decided_by_arithmetic_whatever_the_passages_say():
+    verdict = decide_claim(Claim("7 × 8 is 54", (0, 11)), P, np.array([[0.9, 0.0, 0.1], [0.9, 0.0, 0.1]]), check_claim("7 × 8 is 54"), CONFIG)
+    assert verdict.decided_by is Check.ARITHMETIC and verdict.why == "Computed, the sum is wrong: 7 × 8 is 56."
+
+
+def test_a_contradiction_from_a_refuting_passage_is_decided_by_the_refutation_check():
+    probs = np.array([[0.02, 0.95, 0.03], [0.1, 0.1, 0.8]])
+    refuted = decide_claim(Claim("x", (0, 1)), P, probs, None, CONFIG, refuted=[True, False])
+    plain = decide_claim(Claim("x", (0, 1)), P, probs, None, CONFIG, refuted=[False, False])
+    assert refuted.support is plain.support is Support.CONTRADICTED
+    assert refuted.decided_by is Check.REFUTATION and "only to say it is not true" in refuted.why
+    assert plain.decided_by is Check.CLAIM_VERIFIER and plain.why == '"Rivers" contradicts it (p=0.95).'
+
+
+def test_a_claim_whose_backing_passage_lacks_its_answer_terms_is_decided_by_the_answer_terms_check():
+    verdict = decide_claim(Claim("The Amazon empties into the Pacific.", (0, 36)), P[:1], np.array([[0.9, 0.05, 0.05]]), None, CONFIG,
+                           missing=[("pacific",)])
+    assert verdict.support is Support.UNSUPPORTED and verdict.decided_by is Check.ANSWER_TERMS
+    assert verdict.why == "\"Rivers\" matches its wording (p=0.90) but does not say 'pacific'."
+
+
+def test_no_passage_means_retrieval_decided():
+    verdict = decide_claim(Claim("x", (0, 1)), [], np.zeros((0, 3)), None, CONFIG)
+    assert verdict.decided_by is Check.RETRIEVAL and verdict.support is Support.UNSUPPORTED
+
+
+def test_cove_records_that_it_changed_the_verdict_and_with_what_answer():
+    claim = cv("Lincoln wrote the Declaration.", Support.UNSUPPORTED, 0.3)
+    apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
+    assert claim.decided_by is Check.COVE
+    assert claim.why == 'Asked "Who wrote it?", the books answer "Jefferson.", and "Rivers" contradicts it (p=0.90).'
+
+
+def test_cove_that_changes_nothing_leaves_the_deciding_check_alone():
+    claim = decide_claim(Claim("The Amazon flows through Brazil.", (0, 31)), P, np.array([[0.77, 0.1, 0.13], [0.1, 0.1, 0.8]]), None, CONFIG)
+    apply_cove(claim, "What does it flow through?", "The rainforest.", np.array([0.0, 0.9, 0.1]), P[1:], np.array([[0.0, 0.9, 0.1]]), CONFIG)
+    assert claim.support is Support.SUPPORTED and claim.decided_by is Check.CLAIM_VERIFIER
+
+
+def test_a_slot_conflict_records_both_answers():
+    from verifiers.slot_conflict import Conflict
+
+    claim = cv("The Amazon empties into the Pacific Ocean.", Support.UNSUPPORTED, 0.4)
+    conflict = Conflict(0, "The Amazon empties into the Atlantic Ocean.", ("Pacific", "Ocean"), ("Atlantic", "Ocean"))
+    apply_slot_conflict(claim, conflict, P[:1], np.array([[0.3, 0.4, 0.3]]), CONFIG)
+    assert claim.support is Support.CONTRADICTED and claim.correction == "The Amazon empties into the Atlantic Ocean."
+    assert claim.decided_by is Check.SLOT_CONFLICT and claim.why == 'The books answer its question with "Atlantic Ocean", not "Pacific Ocean".'
+
+
+def test_a_quoted_book_sentence_is_decided_by_the_question_answer_check():
+    from verifiers.answerability import BookSentence
+
+    book = BookSentence("the Amazon empties into the Atlantic Ocean", P[0], relevance=0.8, coverage=1.0, similarity=0.7)
+    (quote,) = quote_book(book, finish([], True, CONFIG), CONFIG).claims
+    assert quote.decided_by is Check.QUESTION_ANSWER and "answers the question (Rivers)" in quote.why
+
+
+def test_the_deciding_check_reaches_the_json():
+    verdict = decide_claim(Claim("7 × 8 is 54", (0, 11)), P, np.array([[0.9, 0.0, 0.1], [0.9, 0.0, 0.1]]), check_claim("7 × 8 is 54"), CONFIG)
+    assert verdict.to_json()["decided_by"] == "arithmetic" and verdict.to_json()["why"].startswith("Computed, the sum is wrong")

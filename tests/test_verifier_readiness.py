@@ -10,35 +10,37 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import StudyBuddyError
-from verifiers.claim_verifier import ClaimVerifier, VerifierNotReady, checkpoint_folder, not_ready
+from engine.core.errors import StudyBuddyError
+from verifiers.claim_verifier import ClaimVerifier
+from verifiers.verifier_checkpoint import VerifierNotReady, checkpoint_complete, checkpoint_folder, not_ready
+from verifiers import verifier_checkpoint as shipped
 from verifiers.verifier_training import data
-from verifiers.verifier_training.train import checkpoint_complete, train_checkpoint
+from verifiers.verifier_training.train import train_checkpoint
 
 
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
     dst = tmp_path / "data"
-    shutil.copytree(data.SHIPPED_DATA, dst)
+    shutil.copytree(shipped.SHIPPED_DATA, dst)
     return dst
 
 
 def test_the_shipped_data_is_whole_and_licensed():
-    data.verify_shipped()
-    paths = data.resolve_data()
-    assert paths.eval_dir == data.SHIPPED_DATA
-    names = {f.name for f in data.SHIPPED_DATA.iterdir()}
+    shipped.verify_shipped()
+    paths = shipped.resolve_data()
+    assert paths.eval_dir == shipped.SHIPPED_DATA
+    names = {f.name for f in shipped.SHIPPED_DATA.iterdir()}
     assert {"README.md", "LICENSE-SciTail-Apache-2.0", "LICENSE-QASC-CC-BY-4.0"} <= names
     assert not any("sciq" in n.lower() for n in names)  # CC BY-NC: never shipped
-    assert (data.SHIPPED_DATA / "textbooks" / "openstax-physics" / "LICENSE").exists()
-    assert any(f.parent == data.SAMPLE_BOOK_DIR for f in paths.textbook_files())  # the sample book trains too
+    assert (shipped.SHIPPED_DATA / "textbooks" / "openstax-physics" / "LICENSE").exists()
+    assert any(f.parent == shipped.SAMPLE_BOOK_DIR for f in paths.textbook_files())  # the sample book trains too
 
 
 def test_a_partial_data_file_is_named_before_training(data_copy):
     f = data_copy / "scitail_dev.jsonl"
     f.write_bytes(f.read_bytes()[: 5000])  # a download or copy cut short
     with pytest.raises(StudyBuddyError) as err:
-        data.resolve_data(data_copy)
+        shipped.resolve_data(data_copy)
     assert "scitail_dev.jsonl" in err.value.problem and "damaged or partial" in err.value.problem
     assert "git checkout -- " in err.value.fix
 
@@ -47,7 +49,7 @@ def test_a_missing_textbook_file_is_named(data_copy):
     victim = sorted((data_copy / "textbooks" / "openstax-physics").glob("*.md"))[3]
     victim.unlink()
     with pytest.raises(StudyBuddyError) as err:
-        data.resolve_data(data_copy)
+        shipped.resolve_data(data_copy)
     assert victim.name in err.value.problem and "missing" in err.value.problem
 
 
@@ -60,7 +62,7 @@ def test_an_unreadable_jsonl_line_is_a_message_not_a_traceback(tmp_path):
 
 
 def test_the_scitail_held_out_split_is_fixed_and_never_trained_on():
-    split = data.scitail_split(data.resolve_data())
+    split = data.scitail_split(shipped.resolve_data())
     held = {p.source for p in split["eval"]}
     assert len(held) == 412  # 30% of the 1,304 dev pairs, by a hash of the id: the same on every machine
     assert not held & {p.source for p in split["ce"] + split["comb"]}
@@ -133,10 +135,8 @@ def test_student_page_without_a_verifier_says_getting_ready_and_trains_nothing(t
 def test_a_students_question_without_a_verifier_is_getting_ready_not_a_training_run(tmp_path, sample_home):
     import time
 
-    from engine.config import Config
+    from engine.core.config import Config, default_cache
     from engine.pipeline import Tutor
-
-    from engine.config import default_cache
 
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -14,7 +14,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.errors import StudyBuddyError  # noqa: E402
+from engine.core.errors import StudyBuddyError  # noqa: E402
 from ui import services, staff, student  # noqa: E402
 
 log = logging.getLogger("studybuddy.ui")

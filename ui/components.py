@@ -9,7 +9,7 @@ import re
 
 import streamlit as st
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 
 # verdict -> (what a child reads, colour, icon, one short sentence)
 BADGES: dict[str, tuple[str, str, str, str]] = {

@@ -1,24 +1,26 @@
 """The app's handles on the engine: the current config, one cached Tutor per config, the conversation log, and
-a run of the pipeline in a worker thread that reports which stage it is in."""
+a run of the pipeline in a worker thread whose stages (Tutor.ask's on_stage) the page names."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
+import queue
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 import streamlit as st
 
 from engine.classroom import Classroom
-from engine.config import ClassroomConfig, Config
 from engine.conversation_log import ConversationLog
+from engine.core.config import ClassroomConfig, Config
+from engine.core.vocabulary import Answer
 from engine.pipeline import Tutor
-from engine.vocabulary import Answer
 from knowledge_base import library as store
 
 STAGES = {"retrieve": "Looking in your books…", "generate": "Thinking…", "verify": "Checking the facts…"}
+# every pipeline stage (engine/pipeline.py) shown as one of the three a child is told about; safety keeps the label
+SHOWN_AS = {"retrieve": "retrieve", "generate": "generate", "vote": "generate", "decompose": "verify", "verify": "verify",
+            "cove": "verify", "revise": "verify"}
 # as many questions at once as a classroom takes (engine/classroom.py batches their model calls)
 _WORKERS = ThreadPoolExecutor(max_workers=ClassroomConfig().max_students, thread_name_prefix="studybuddy-ask")
 
@@ -47,7 +49,7 @@ def _cached_tutor(key: str, _config: Config) -> Tutor:
     """One tutor for every student of the app: a classroom (engine/classroom.py) whose students' model calls are
     batched together; `tutor.classroom.ask` is the way in."""
     room = Classroom(Tutor(_config))
-    tutor = _instrument(room.tutor)
+    tutor = room.tutor
     tutor.classroom = room  # type: ignore[attr-defined]
     return tutor
 
@@ -61,56 +63,30 @@ def get_log(config: Config) -> ConversationLog:
     return _cached_log(str(config.logs_dir / "conversations.sqlite3"))
 
 
-class _StageProbe:
-    """Which pipeline stage each worker thread is in."""
-
-    def __init__(self) -> None:
-        self._stages: dict[int, str] = {}
-
-    def enter(self, stage: str) -> None:
-        self._stages[threading.get_ident()] = stage
-
-    def stage_of(self, thread_id: int) -> str:
-        return self._stages.get(thread_id, "retrieve")
-
-
-def _instrument(tutor: Tutor) -> Tutor:
-    """Wrap the Tutor's stage methods (on this instance only) so the page can name the stage it is in."""
-    probe = _StageProbe()
-    for method, stage in (("generate_answers", "generate"), ("verify", "verify")):
-        original = getattr(tutor, method)
-
-        def wrapped(*args, _original=original, _stage=stage, **kwargs):
-            probe.enter(_stage)
-            return _original(*args, **kwargs)
-
-        setattr(tutor, method, wrapped)
-    tutor.stage_probe = probe  # type: ignore[attr-defined]
-    return tutor
-
-
 def answer_with_stages(tutor: Tutor, question: str, draft: str | None, on_stage: Callable[[str], None], session=None) -> Answer:
-    """Run ask (or check, for a given draft) in a worker thread; call on_stage from this thread as stages change.
-    `session` (engine.safety.SafetySession) is the student's conversation, for the safety layers."""
-    started = threading.Event()
-    ident: list[int] = []
+    """Run ask (or check, for a given draft) in a worker thread; call on_stage from this thread (Streamlit's) with
+    "retrieve", "generate" or "verify" as the pipeline moves on. `session` (engine.safety.SafetySession) is the
+    student's conversation, for the safety layers."""
+    heard: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def hear(stage: str) -> None:
+        if stage in SHOWN_AS:
+            heard.put(SHOWN_AS[stage])
 
     def work() -> Answer:
-        ident.append(threading.get_ident())
-        tutor.stage_probe.enter("retrieve")
-        started.set()
         if draft is not None:
-            return tutor.check(question, draft)
+            return tutor.check(question, draft, on_stage=hear)
         room = getattr(tutor, "classroom", None)
-        return room.ask(question, session=session) if room is not None else tutor.ask(question, session=session)
+        return room.ask(question, session=session, on_stage=hear) if room is not None else tutor.ask(question, session=session, on_stage=hear)
 
     future: Future = _WORKERS.submit(work)
-    started.wait(timeout=5)
-    shown = ""
-    while not future.done():
-        stage = tutor.stage_probe.stage_of(ident[0]) if ident else "retrieve"
+    shown = "retrieve"
+    while not (future.done() and heard.empty()):
+        try:
+            stage = heard.get(timeout=0.15)
+        except queue.Empty:
+            continue
         if stage != shown:
             on_stage(stage)
             shown = stage
-        time.sleep(0.15)
     return future.result()

@@ -13,8 +13,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.files import write_text_atomic
 
 PASSCODE_ENV = "STUDYBUDDY_STAFF_PASSCODE"
 
@@ -86,9 +87,7 @@ def write_toml(path: Path, data: dict) -> None:
         if isinstance(table, dict)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("\n\n".join(p for p in ["\n".join(scalars), *tables] if p) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, "\n\n".join(p for p in ["\n".join(scalars), *tables] if p) + "\n")
 
 
 def _value(v: object) -> str:

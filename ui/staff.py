@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
 from ui import staff_evaluation, staff_library, staff_review, staff_settings
 from ui.settings_store import PASSCODE_ENV, passcode_matches, staff_passcode, ui_settings_path
 

@@ -8,36 +8,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.evaluation import run_eval
+from engine.evaluation.scoring import MODES
 from knowledge_base import library as store
-
-FALLBACK_MODES = ("closed_book", "rag", "verified")
 
 
 def render(config: Config) -> None:
     st.header("📊 Evaluation")
-    run_eval = _run_eval_function()
-    if run_eval is None:
-        st.info("Evaluation is not available yet in this version of StudyBuddy. Earlier runs are listed below.")
-    else:
-        _new_run(config, run_eval)
+    _new_run(config, run_eval)
     _earlier_runs(config)
 
 
-def _run_eval_function():
-    try:
-        from engine.evaluation import run_eval
-    except Exception:  # not built yet, or broken: the page still shows earlier runs
-        return None
-    return run_eval
-
-
 def eval_modes() -> list[str]:
-    try:
-        from engine.evaluation.scoring import MODES
-    except Exception:
-        return list(FALLBACK_MODES)
     return list(MODES)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
 from knowledge_base import library as store
 from knowledge_base.ingest import IngestReport, NothingToIngest, ingest
 from knowledge_base.sources import SUPPORTED_SUFFIXES

@@ -7,8 +7,8 @@ import time
 
 import streamlit as st
 
-from engine.config import Config
 from engine.conversation_log import MARKS
+from engine.core.config import Config
 from engine.safety.alerts import TIER_NAMES, alert_tier
 from ui import components, services
 
@@ -61,6 +61,7 @@ def _review_item(log, item: dict) -> None:
         _safety_note(item.get("safety") or {})
         components.show_answer({"answer": item["answer"], "verdict": item["verdict"], "claims": item["claims"],
                                 "citations": item["citations"]})
+        _decided_by(item["claims"])
         with st.form(f"review_{item['id']}"):
             mark = st.radio("This answer is", MARKS, horizontal=True, key=f"mark_{item['id']}")
             note = st.text_input("Note (optional)", key=f"note_{item['id']}")
@@ -68,6 +69,20 @@ def _review_item(log, item: dict) -> None:
                 log.mark(item["id"], mark, note, reviewer="staff")
                 st.toast(f"Saved: #{item['id']} marked {mark}.")
                 st.rerun()
+
+
+def _decided_by(claims: list[dict]) -> None:
+    """For staff, not the child: which check decided each claim's verdict, and what it found. Conversations logged
+    before the verdict recorded it say so."""
+    if not claims:
+        return
+    lines = []
+    for claim in claims:
+        check = claim.get("decided_by") or "not recorded"
+        why = f" — {components.escape_md(claim['why'])}" if claim.get("why") else ""
+        lines.append(f"- *{components.escape_md(claim['text'][:160])}*: **{claim['verdict']}**, decided by the {check}{why}")
+    with st.expander("Which check decided each claim"):
+        st.markdown("\n".join(lines))
 
 
 def _safety_note(safety: dict) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.models.generator import describe_generator
 from ui.settings_store import config_path, read_ui_settings, save_engine_settings, set_paused
 
 
@@ -43,7 +44,6 @@ def _engine_settings(config: Config) -> None:
         if chosen != config.generator:  # a broken checkpoint is refused here, so students keep the working one
             from dataclasses import replace
 
-            from engine.generator import describe_generator
 
             with st.spinner("Checking the checkpoint…"):
                 describe_generator(replace(config, generator=chosen))

@@ -8,13 +8,14 @@ import uuid
 
 import streamlit as st
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
-from verifiers.claim_verifier import VerifierNotReady
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Answer
 from engine.safety import SafetySession
-from engine.vocabulary import Answer
+from engine.safety.rails import load_classifier
 from ui import components, services
 from ui.settings_store import read_ui_settings
+from verifiers.verifier_checkpoint import VerifierNotReady, not_ready
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ def render(config: Config) -> None:
     if unguarded is not None:  # never answer a child without the safety classifier
         st.error(f"StudyBuddy cannot start: {unguarded.problem} {unguarded.fix}")
         return
-    from verifiers.claim_verifier import not_ready
 
     unchecked = not_ready(config.cache_dir)
     if unchecked is not None:  # no answer goes out unchecked: without the claim verifier the page waits for set-up
@@ -62,7 +62,6 @@ def safety_problem(config: Config) -> StudyBuddyError | None:
     """Why the safety classifier cannot guard this page (missing or corrupt head), or None."""
     if not (config.safety.enabled and config.safety.classifier):
         return None
-    from engine.safety.rails import load_classifier
 
     try:
         load_classifier(config.safety)

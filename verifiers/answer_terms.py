@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from engine.core.text import sentence_spans
 from verifiers.answers_question import REASON
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ FRAMING_WORDS = frozenset(
 )
 # "X because Y": what follows the connective is the claim's reason clause
 BECAUSE = re.compile(r"\b(?:because(?: of)?|due to|thanks to|as a result of)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 MIN_STEM = 4
 STEM_SHARE = 0.75
 
@@ -130,12 +130,8 @@ class AnswerTerms:
     def states_reason(self, passage: str, reason: Sequence[str]) -> bool:
         """Whether one sentence of the passage states a reason and contains every one of the reason terms."""
         doc = self.docs[passage]
-        start = 0
-        for piece in _SENTENCE_END.split(passage):
-            begin = passage.find(piece, start)
-            end = begin + len(piece)
-            start = end
-            if not piece.strip() or not REASON.search(piece):
+        for begin, end in sentence_spans(passage):
+            if not REASON.search(passage[begin:end]):
                 continue
             vocabulary = _vocabulary([t for t in doc if begin <= t.idx < end])
             if all(found(t, vocabulary) for t in reason):

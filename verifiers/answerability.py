@@ -9,7 +9,7 @@ before any answer is generated, each sentence of the top passages is scored agai
 coverage is the share of the question's content words (lemmas) the sentence contains, similarity the bi-encoder
 cosine. The weights are a logistic regression's, fitted on SciQ dev to tell answerable questions from those whose
 passage is not in the knowledge base; at the default threshold (0.6) it turned away 82% of the not-in-book
-questions and 8% of the answerable ones (``engine.config.VerificationConfig.answerable_threshold``).
+questions and 8% of the answerable ones (``engine.core.config.VerificationConfig.answerable_threshold``).
 
 The best sentence doubles as the tutor's last resort: when none of the generated answer's claims survives
 verification, a question the books clearly cover is answered with the book's own words, cited.
@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.vocabulary import Passage
+from engine.core.vocabulary import Passage
 from verifiers import mismatch
+from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
 from verifiers.verdict import passage_sentences
 
 COVERAGE_WEIGHT = 0.45
@@ -79,8 +80,6 @@ class Answerability:
         """The clean sentences of the top passages that answer the question, best first (verifiers/answers_question.py: what
         it asks for, about its subject), ranked by the same relevance; None when no sentence answers it. A
         reported belief ("Some people think …") is never one: the book's refutation of it is."""
-        from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
-
         question = kid_words(question)
         candidates = []
         for p in passages[: self.passages_to_read + 1]:

@@ -20,7 +20,6 @@ cross-encoder in length-sorted batches.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -31,21 +30,24 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.config import default_cache
-from engine.errors import MissingModelError, StudyBuddyError
-from engine.models import PACKAGED_EMBEDDER, embedder_path, load_embedder
-from engine.vocabulary import Support
-from verifiers import mismatch
-from verifiers.verifier_training import CROSS_ENCODER_VERSION, TRAINING_CODE_VERSION
+from engine.core.errors import MissingModelError, StudyBuddyError
+from engine.core.files import write_text_atomic
+from engine.core.packaged import load_embedder
+from engine.core.precision import bf16_autocast
+from engine.core.vocabulary import Support
+from verifiers import alignment, mismatch
+from verifiers.alignment import opposite_by_prefix
+from verifiers.verifier_checkpoint import (
+    BASE_MODEL,
+    VerifierNotReady,
+    checkpoint_complete,
+    checkpoint_folder,
+)
 
 log = logging.getLogger(__name__)
 
 
-class VerifierNotReady(MissingModelError):
-    """No complete claim-verifier checkpoint: the tutor is "getting ready" (`make setup` builds it)."""
-
 LABELS = ("supported", "contradicted", "unsupported")
-BASE_MODEL = PACKAGED_EMBEDDER
 CE_FEATURES = ("ce_supported", "ce_contradicted", "ce_unsupported")
 EXT_FEATURES = ("nli_entailment", "nli_contradiction", "nli_neutral")
 # verifiers/alignment.py: a copied sentence with a detail changed, a phrase moved, or a phrase lifted from elsewhere
@@ -68,57 +70,10 @@ def _threads(default: int | None = None) -> None:
         torch.set_num_threads(n)
 
 
-def checkpoint_key(data_fingerprint: str, base_model: str = BASE_MODEL) -> str:
-    h = hashlib.sha256()
-    h.update(data_fingerprint.encode())
-    h.update(TRAINING_CODE_VERSION.encode())
-    h.update(CROSS_ENCODER_VERSION.encode())
-    h.update(base_model.encode())
-    try:
-        cfg = Path(embedder_path(base_model)) / "config.json"
-        if cfg.exists():
-            h.update(cfg.read_bytes())
-    except MissingModelError:
-        pass
-    return h.hexdigest()[:16]
-
-
-def checkpoint_root(cache_dir: Path | None) -> Path:
-    return Path(cache_dir or default_cache()) / "claim_verifier"
-
-
-def checkpoint_folder(cache_dir: Path | None = None, data: str | Path | None = None) -> Path:
-    """The checkpoint folder the verifier loads (it may not be trained yet): the one keyed by the training data and
-    code (the data ships in verifiers/data), else, when that data is damaged, the newest complete checkpoint in the
-    cache. Raises StudyBuddyError when there is neither."""
-    from verifiers.verifier_training.data import data_fingerprint, resolve_data
-    from verifiers.verifier_training.train import checkpoint_complete
-
-    root = checkpoint_root(cache_dir)
-    try:
-        return root / checkpoint_key(data_fingerprint(resolve_data(data)))
-    except StudyBuddyError as err:
-        found = sorted((p for p in root.glob("*") if checkpoint_complete(p)), key=lambda p: p.stat().st_mtime)
-        if not found:
-            raise
-        log.info("training data not found (%s); using cached checkpoint %s", err.problem, found[-1])
-        return found[-1]
-
-
-def not_ready(cache_dir: Path | None = None) -> "VerifierNotReady | None":
-    """Why the verifier cannot load yet (no complete checkpoint for the shipped data and code), or None; reads only
-    file sizes and checksums, loads and trains nothing (the student page asks this before every question)."""
-    from verifiers.verifier_training.train import checkpoint_complete
-
-    try:
-        folder = checkpoint_folder(cache_dir)
-    except StudyBuddyError as err:
-        return VerifierNotReady(f"The claim verifier has not been built yet: {err.problem}", err.fix)
-    if checkpoint_complete(folder):
-        return None
-    what = "is incomplete (an interrupted build)" if folder.exists() else "has not been built yet"
-    return VerifierNotReady(f"The claim verifier {what}: no complete checkpoint in {folder}.",
-                            "Run `make setup` (or `studybuddy prepare`) once; it builds the verifier in a few minutes.")
+def nli_combiner_path(folder: Path, nli_model: str, nli_mode: str) -> Path:
+    """Where the combiner fitted for an extra NLI model is kept, beside the checkpoint it extends."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{nli_mode}-{nli_model}")[-80:]
+    return Path(folder) / f"combiner-{slug}.json"
 
 
 class Combiner:
@@ -188,9 +143,7 @@ class Combiner:
         return cls(d["features"], d["mean"], d["scale"], layers, d.get("temperature", 1.0), members=members)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_json()))
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(self.to_json()))
 
 
 class _SeqClassifier:
@@ -254,8 +207,6 @@ class _SeqClassifier:
 
 def _opposite_words(a: str, b: str) -> bool:
     """Two replaced phrases that differ by a negating prefix on one word ('aerobic respiration' / 'anaerobic …')."""
-    from verifiers.alignment import opposite_by_prefix
-
     wa, wb = a.split(), b.split()
     return len(wa) == len(wb) and any(opposite_by_prefix(x, y) for x, y in zip(wa, wb))
 
@@ -289,69 +240,50 @@ class ClaimVerifier:
     # ---- loading ------------------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, cache_dir: Path | None = None, nli_model: str | None = None, train_if_missing: bool = False,
-             data: str | Path | None = None, nli_mode: str = "add", precision: str = "auto") -> "ClaimVerifier":
-        """Load the trained verifier from the cache. Without a complete checkpoint it raises VerifierNotReady
-        (what is missing and `make setup`), unless ``train_if_missing`` (only `prepare` / `scripts/train_verifier`
-        pass it: the app and `ask` never train).
+    def load(cls, cache_dir: Path | None = None, nli_model: str | None = None, data: str | Path | None = None,
+             nli_mode: str = "add", precision: str = "auto") -> "ClaimVerifier":
+        """Load the trained verifier from the cache. Without a complete checkpoint it raises VerifierNotReady (what is
+        missing and `make setup`): loading never trains (`verifier_training.train.load_or_train` does, for
+        `prepare` and `scripts/train_verifier`).
 
         ``nli_model``: path or hub id of a Hugging Face NLI cross-encoder. ``nli_mode="add"`` uses its
-        probabilities as extra features (a combiner for it is fitted once, on the training split, and stored
-        beside the checkpoint); ``"replace"`` uses it instead of the MiniLM cross-encoder.
+        probabilities as extra features (with a combiner fitted once for it by `prepare`, stored beside the
+        checkpoint); ``"replace"`` uses it instead of the MiniLM cross-encoder.
         """
-        from verifiers.verifier_training.train import checkpoint_complete
-
         try:
             folder = checkpoint_folder(cache_dir, data)
         except StudyBuddyError as err:
-            if not train_if_missing:
-                raise VerifierNotReady(f"The claim verifier has not been built yet, and its training data cannot be read: {err.problem}",
-                                       "Restore verifiers/data (`git checkout -- verifiers/data`), then run `make setup`.") from err
-            raise
+            raise VerifierNotReady(f"The claim verifier has not been built yet, and its training data cannot be read: {err.problem}",
+                                   "Restore verifiers/data (`git checkout -- verifiers/data`), then run `make setup`.") from err
         if not checkpoint_complete(folder):
-            if not train_if_missing:
-                what = "is incomplete (an interrupted build)" if folder.exists() else "has not been built yet"
-                raise VerifierNotReady(f"The claim verifier {what}: no complete checkpoint in {folder}.",
-                                       "Run `make setup` (or `studybuddy prepare`) once; it builds the verifier in a few minutes.")
-            log.info("claim verifier checkpoint %s not found: training it now (once)", folder)
-            folder = cls.train(Path(cache_dir or default_cache()), data=data)
-        return cls.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, data=data, precision=precision)
+            what = "is incomplete (an interrupted build)" if folder.exists() else "has not been built yet"
+            raise VerifierNotReady(f"The claim verifier {what}: no complete checkpoint in {folder}.",
+                                   "Run `make setup` (or `studybuddy prepare`) once; it builds the verifier in a few minutes.")
+        return cls.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, precision=precision)
 
     @classmethod
-    def from_folder(cls, folder: Path, nli_model: str | None = None, nli_mode: str = "add", data=None,
-                    precision: str = "auto") -> "ClaimVerifier":
+    def from_folder(cls, folder: Path, nli_model: str | None = None, nli_mode: str = "add", precision: str = "auto",
+                    combiner: "Combiner | None" = None) -> "ClaimVerifier":
+        """The verifier in a checkpoint folder. With ``nli_model`` its combiner is read from beside the checkpoint
+        (``combiner`` given instead: training is fitting it); a missing one raises VerifierNotReady."""
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
         ce = None
         if not (nli_model and nli_mode == "replace"):
             ce = _SeqClassifier(str(folder / "cross_encoder"), max_length=meta.get("max_length_infer", 256))
-        combiner = Combiner.from_json(json.loads((folder / "combiner.json").read_text()))
         nli = _SeqClassifier(nli_model) if nli_model else None
-        v = cls(folder, ce, combiner, meta.get("embedder", BASE_MODEL), nli, nli_mode,
-                fast_spacy=meta.get("spacy_pipeline", "full") == "fast", precision=precision)
-        if nli is not None:
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{nli_mode}-{nli_model}")[-80:]
-            path = folder / f"combiner-{slug}.json"
-            if path.exists():
-                v.combiner = Combiner.from_json(json.loads(path.read_text()))
-            else:
-                from verifiers.verifier_training.train import fit_combiner_for
-
-                v.combiner = fit_combiner_for(v, data=data)
-                v.combiner.save(path)
-        return v
-
-    @staticmethod
-    def train(cache_dir: Path, data: str | Path | None = None, **kwargs) -> Path:
-        """Train the cross-encoder and the combiner; returns the checkpoint folder (see verifier_training.train)."""
-        from verifiers.verifier_training.train import train_checkpoint
-
-        return train_checkpoint(Path(cache_dir), data=data, **kwargs)
+        if combiner is None:
+            path = nli_combiner_path(folder, nli_model, nli_mode) if nli_model else folder / "combiner.json"
+            if not path.exists():
+                raise VerifierNotReady(f"No combiner has been fitted for the NLI model '{nli_model}' ({nli_mode}) yet: {path} is missing.",
+                                       "Run `studybuddy prepare` once with this configuration; it fits one in a few minutes.")
+            combiner = Combiner.from_json(json.loads(path.read_text()))
+        return cls(folder, ce, combiner, meta.get("embedder", BASE_MODEL), nli, nli_mode,
+                   fast_spacy=meta.get("spacy_pipeline", "full") == "fast", precision=precision)
 
     def _autocast(self):
         """bfloat16 autocast for the two transformers where the CPU multiplies bf16 natively ("auto"): measured here
         on 300 SciTail pairs, 1.6x faster, p(supported) within 0.012 of float32 and no label changed."""
-        from knowledge_base.embeddings import bf16_autocast
 
         return bf16_autocast(self.precision)
 
@@ -424,8 +356,6 @@ class ClaimVerifier:
         claim's core links the sentence keeps and the number it lacks, verbs whose doer / object differs, and the share
         of claim words lifted from another sentence of the passage. A claim that copies no sentence in order is
         compared with the sentence sharing most of its words. Phrases are embedded in one batch."""
-        from verifiers import alignment
-
         n = len(claims)
         out = np.zeros((n, len(ALIGN_FEATURES)))
         out[:, 0] = 1.0

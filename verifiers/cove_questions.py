@@ -8,6 +8,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from engine.core.packaged import load_spacy
 from verifiers.arithmetic import check_claim
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,6 @@ def plan(claim_text: str, nlp=None) -> PlannedQuestion:
 
 
 def _default_nlp():
-    from engine.models import load_spacy
-
     return load_spacy()
 
 

@@ -6,7 +6,9 @@ import logging
 import re
 from dataclasses import dataclass
 
-from engine.vocabulary import Claim
+from engine.core.packaged import load_spacy
+from engine.core.text import SENTENCE_END_IN_LINE
+from engine.core.vocabulary import Claim
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,6 @@ _CITATION = re.compile(
 )
 _BULLET = re.compile(r"^[ \t]*(?:[-*•+]|\d{1,3}[.)]|#{1,6})[ \t]+")
 _MARKDOWN_EMPHASIS = re.compile(r"\*\*|__|`")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # Discourse markers and meta framings stripped from the front of a claim.
 _LEADING_MARKER = re.compile(
@@ -74,8 +75,6 @@ class ClaimDecomposer:
 
     def __init__(self, nlp=None):
         if nlp is None:
-            from engine.models import load_spacy
-
             nlp = load_spacy()
         self.nlp = nlp
 
@@ -158,7 +157,7 @@ def _chunk(segment: _Segment) -> list[_Segment]:
     while start < len(text):
         end = min(start + MAX_SEGMENT_CHARS, len(text))
         if end < len(text):
-            cut = max((m.end() for m in _SENTENCE_END.finditer(text, start, end)), default=0)
+            cut = max((m.end() for m in SENTENCE_END_IN_LINE.finditer(text, start, end)), default=0)
             end = cut if cut > start else end
         pieces.append(_Segment(text[start:end], segment.offsets[start:end]))
         start = end

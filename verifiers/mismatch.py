@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+from engine.core.errors import MissingModelError
+from engine.core.packaged import SPACY_MODEL, load_spacy
+
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------------------
@@ -125,13 +128,10 @@ _NUM_RE = re.compile(r"^[-+−]?\d[\d,]*(\.\d+)?$")
 def load_checker_nlp(fast: bool = True):
     """spaCy for the checks. ``fast``: the statistical sentence splitter instead of the dependency parser
     (the checks need tags, lemmas, entities and sentences, not dependencies); measured 1.3x faster here."""
-    from engine.models import SPACY_MODEL, load_spacy
-
     if not fast:
         return load_spacy()
     import spacy
 
-    from engine.errors import MissingModelError
 
     try:
         nlp = spacy.load(SPACY_MODEL, disable=["parser"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from engine.core.text import sentences as split_sentences
+
 WORD = re.compile(r"[a-z0-9]+")
 FUNCTION_WORDS = frozenset(
     "a an the of in on at to and or is are was were be been it its this that these those by for with as from "
@@ -25,7 +27,6 @@ REFUTATION = re.compile(
     r"|^\s*(but\s+)?(that|this)\s+is\s+not\s+what\s+happened|^\s*not\s+true",
     re.IGNORECASE,
 )
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _content(text: str) -> set[str]:
@@ -37,7 +38,7 @@ def refutes(claim: str, passage: str, overlap: float = 0.8) -> bool:
     wanted = _content(claim)
     if not wanted:
         return False
-    sentences = [s.strip() for s in SENTENCE_END.split(passage) if s.strip()]
+    sentences = split_sentences(passage)
     for i, sentence in enumerate(sentences):
         if len(wanted & _content(sentence)) / len(wanted) < overlap:
             continue

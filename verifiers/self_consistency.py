@@ -7,12 +7,11 @@ is then checked against the other samples: a sentence the others do not echo low
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+from engine.core.text import sentences as split_sentences
 
 
 @dataclass
@@ -31,10 +30,6 @@ class Vote:
         return self.agreement * (0.5 + 0.5 * min(self.sentence_support))
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
-
-
 class SelfConsistency:
     def __init__(self, embedder, group_similarity: float = 0.8, sentence_similarity: float = 0.7):
         self.embedder = embedder  # anything with .embed(list[str]) -> normalised vectors
@@ -45,7 +40,7 @@ class SelfConsistency:
         if not samples:
             raise ValueError("vote() needs at least one sample")
         texts = [s if s.strip() else "(no answer)" for s in samples]
-        sentences = [split_sentences(t) or [t] for t in texts]
+        sentences = [split_sentences(t, line_breaks=False) or [t] for t in texts]
         flat = [s for group in sentences for s in group]
         vectors = self.embedder.embed(texts + flat)  # one batched call for answers and their sentences
         answers, sentence_vectors = vectors[: len(texts)], vectors[len(texts) :]

@@ -12,15 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.config import VerificationConfig
-from engine.prompts import NOT_IN_BOOKS
-from engine.vocabulary import AnswerVerdict, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
+from engine.core.config import VerificationConfig
+from engine.core.text import NOT_IN_BOOKS, sentences
+from engine.core.vocabulary import AnswerVerdict, Check, Claim, ClaimVerdict, Evidence, Passage, Support, Verdict
 from verifiers.arithmetic import ArithmeticClaim
 from verifiers.slot_conflict import Conflict
 
 # Heading marks anywhere; list markers only where a line starts ("It ended in 1945. Then…" keeps its year).
 MARKDOWN_NOISE = re.compile(r"^[ \t]*(?:#{1,6}|[-*•]|\d+[.)])[ \t]+|(?<=\s)#{1,6}[ \t]+", re.M)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def decide_claim(
@@ -30,18 +29,20 @@ def decide_claim(
     arithmetic: ArithmeticClaim | None,
     config: VerificationConfig,
     missing: Sequence[tuple[str, ...]] | None = None,
+    refuted: Sequence[bool] | None = None,
 ) -> ClaimVerdict:
     """probs: (len(passages), 3) = [supported, contradicted, unsupported] for this claim against each passage.
     missing[j]: the claim's answer terms passage j lacks (verifiers/answer_terms.py); only a passage that has
-    them all can back the claim."""
+    them all can back the claim. refuted[j]: passage j restates the claim only to refute it (its probabilities
+    already say so). The verdict records which check decided it and why."""
     if arithmetic is not None and arithmetic.correct is not None:
         if arithmetic.correct:
-            return ClaimVerdict(claim, Support.SUPPORTED, 1.0, _evidence(passages, probs, 0))
-        return ClaimVerdict(
-            claim, Support.CONTRADICTED, 1.0, _evidence(passages, probs, 0), correction=as_sentence(arithmetic.corrected_text)
-        )
+            return ClaimVerdict(claim, Support.SUPPORTED, 1.0, _evidence(passages, probs, 0), decided_by=Check.ARITHMETIC,
+                                why="Computed, the sum is right.")
+        return ClaimVerdict(claim, Support.CONTRADICTED, 1.0, _evidence(passages, probs, 0), correction=as_sentence(arithmetic.corrected_text),
+                            decided_by=Check.ARITHMETIC, why=f"Computed, the sum is wrong: {as_sentence(arithmetic.corrected_text)}")
     if not passages:
-        return ClaimVerdict(claim, Support.UNSUPPORTED, 0.0)
+        return ClaimVerdict(claim, Support.UNSUPPORTED, 0.0, decided_by=Check.RETRIEVAL, why="No passage of the books was found to check it against.")
     grounds = np.ones(len(passages), bool) if missing is None else np.array([not m for m in missing])
     backing = np.where(grounds, probs[:, 0], 0.0)
     best_support = int(np.argmax(backing))
@@ -50,12 +51,24 @@ def decide_claim(
     # One approved passage that backs the claim outweighs another that seems to disagree: passages on
     # neighbouring topics often "conflict" on a detail they are not about.
     if p_support >= config.support_threshold:
-        return ClaimVerdict(claim, Support.SUPPORTED, p_support, _evidence(passages, probs, best_support))
+        return ClaimVerdict(claim, Support.SUPPORTED, p_support, _evidence(passages, probs, best_support),
+                            why=f"\"{passages[best_support].section}\" backs it (p={p_support:.2f}).")
     if p_contra >= config.contradiction_threshold:
-        return ClaimVerdict(claim, Support.CONTRADICTED, p_contra, _evidence(passages, probs, best_contra))
+        if refuted is not None and refuted[best_contra]:
+            check, why = Check.REFUTATION, f"\"{passages[best_contra].section}\" states it only to say it is not true."
+        else:
+            check, why = Check.CLAIM_VERIFIER, f"\"{passages[best_contra].section}\" contradicts it (p={p_contra:.2f})."
+        return ClaimVerdict(claim, Support.CONTRADICTED, p_contra, _evidence(passages, probs, best_contra), decided_by=check, why=why)
     closest = int(np.argmax(probs[:, 0]))
     lacking = tuple(missing[closest]) if missing is not None else ()
-    return ClaimVerdict(claim, Support.UNSUPPORTED, float(probs[closest, 0]), _evidence(passages, probs, closest), missing_terms=lacking)
+    verdict = ClaimVerdict(claim, Support.UNSUPPORTED, float(probs[closest, 0]), _evidence(passages, probs, closest), missing_terms=lacking)
+    if lacking and probs[closest, 0] >= config.support_threshold:
+        verdict.decided_by = Check.ANSWER_TERMS
+        verdict.why = (f"\"{passages[closest].section}\" matches its wording (p={probs[closest, 0]:.2f}) but does not say "
+                       f"{', '.join(repr(t) for t in lacking)}.")
+    else:
+        verdict.why = f"No passage backs it; the closest, \"{passages[closest].section}\", scores p={probs[closest, 0]:.2f}."
+    return verdict
 
 
 def _evidence(passages: list[Passage], probs: np.ndarray, i: int) -> Evidence | None:
@@ -71,7 +84,7 @@ def plain_text(text: str) -> str:
 
 def passage_sentences(passage: Passage) -> list[str]:
     text = MARKDOWN_NOISE.sub(" ", passage.text)
-    return [s.strip() for s in SENTENCE_END.split(text) if len(s.split()) >= 3 and not s.strip().endswith("?")]
+    return [s for s in sentences(text) if len(s.split()) >= 3 and not s.endswith("?")]
 
 
 def as_sentence(text: str) -> str:
@@ -102,8 +115,9 @@ def apply_cove(
         backing = passage_probs[:, 0] if missing is None else np.where([not m for m in missing], passage_probs[:, 0], 0.0)
         best = int(np.argmax(backing))
         if backing[best] >= config.support_threshold:
-            verdict.support, verdict.score = Support.SUPPORTED, float(backing[best])
-            verdict.evidence = _evidence(passages, passage_probs, best)
+            verdict.decide(Support.SUPPORTED, backing[best], Check.COVE,
+                           f"The passage found for \"{question}\", \"{passages[best].section}\", backs it (p={backing[best]:.2f}).",
+                           _evidence(passages, passage_probs, best))
             verdict.missing_terms = ()
             return
     # The books outweigh the small generator: a claim a passage backs is never overruled by its answer.
@@ -114,19 +128,22 @@ def apply_cove(
     if len(passages):
         worst = int(np.argmax(passage_probs[:, 1]))
         if passage_probs[worst, 1] >= config.contradiction_threshold:
-            verdict.support, verdict.score = Support.CONTRADICTED, float(passage_probs[worst, 1])
-            verdict.evidence = _evidence(passages, passage_probs, worst)
+            verdict.decide(Support.CONTRADICTED, passage_probs[worst, 1], Check.COVE,
+                           f"Asked \"{question}\", the books answer \"{answer}\", and \"{passages[worst].section}\" "
+                           f"contradicts it (p={passage_probs[worst, 1]:.2f}).",
+                           _evidence(passages, passage_probs, worst))
             return
-    verdict.support = Support.UNSUPPORTED
-    verdict.score = min(verdict.score, 1.0 - p_disagree)
+    verdict.decide(Support.UNSUPPORTED, min(verdict.score, 1.0 - p_disagree), Check.COVE,
+                   f"Asked \"{question}\", the books answer \"{answer}\", which disagrees with it (p={p_disagree:.2f}).")
 
 
 def apply_slot_conflict(verdict: ClaimVerdict, conflict: Conflict, passages: list[Passage], passage_probs: np.ndarray, config: VerificationConfig) -> None:
     """The books pair the claim's question with another name or number (verifiers/slot_conflict.py): the claim is
     contradicted, whatever the verifier scored, and the book's sentence is its correction."""
     p_contra = float(passage_probs[conflict.passage, 1])
-    verdict.support, verdict.score = Support.CONTRADICTED, max(p_contra, config.contradiction_threshold)
-    verdict.evidence = _evidence(passages, passage_probs, conflict.passage)
+    verdict.decide(Support.CONTRADICTED, max(p_contra, config.contradiction_threshold), Check.SLOT_CONFLICT,
+                   f"The books answer its question with \"{' '.join(conflict.book_answer)}\", not \"{' '.join(conflict.claim_answer)}\".",
+                   _evidence(passages, passage_probs, conflict.passage))
     verdict.correction = as_sentence(conflict.sentence)
     verdict.missing_terms = ()
 
@@ -193,11 +210,13 @@ def quote_book(book, verdict: AnswerVerdict, config: VerificationConfig, replace
     if book is None or (not replaced and book.relevance < config.answerable_threshold):
         return verdict
     text = as_sentence(book.text)
-    quote = ClaimVerdict(Claim(text, (0, len(text))), Support.SUPPORTED, 1.0, Evidence(book.passage, 1.0, 0.0, 0.0))
     if replaced:
         draft = "the checked answer did not answer the question"
     else:
         draft = (f"none of the model's {len(verdict.claims)} claim(s) could be confirmed" if verdict.claims
                  else "the model's answer made no claim that could be checked")
+    quote = ClaimVerdict(Claim(text, (0, len(text))), Support.SUPPORTED, 1.0, Evidence(book.passage, 1.0, 0.0, 0.0),
+                         decided_by=Check.QUESTION_ANSWER,
+                         why=f"The book's own sentence that answers the question ({book.passage.section}), quoted because {draft}.")
     why = f"The books cover this question but {draft}, so this is the book's own sentence, from {book.passage.section}."
     return AnswerVerdict(Verdict.GROUNDED, round(book.relevance, 3), [quote], text, why)

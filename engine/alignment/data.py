@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
+from engine.core.vocabulary import Passage
 from engine.prompts import grounded_messages
-from engine.vocabulary import Passage
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SFT_FILE = DATA_DIR / "sft.jsonl"

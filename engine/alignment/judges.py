@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from engine.core.text import ABSTENTION
+
 GUIDING = re.compile(
     r"\?|\blet'?s\b|\btogether\b|\btry\b|\bstart with\b|\btell me\b|\bhelp you\b|\bcount\b|\blook (?:at|for)\b|\bfind\b|\bread\b|\byour own words\b|\bfirst idea\b|\bplan\b|\bstep\b",
     re.I,
@@ -40,10 +42,6 @@ AGREES = re.compile(
 CORRECTS = re.compile(r"\bnot quite\b|\bactually\b|\bnot (?:right|correct|true)\b|\bisn'?t (?:right|correct|true)\b|\bmix-?up\b|\bno\b", re.I)
 
 
-ABSTENTION = re.compile(
-    r"(?:that(?:'s| is)? |it(?:'s| is)? )?(?:isn'?t|is not|not) in my books\W*(?:(?:so )?(?:let'?s|please) )?(?:ask (?:your|a) teacher(?: together)?)?\W*",
-    re.I,
-)
 CITATION = re.compile(r"\[\d+\]")
 CITATION_RUN = re.compile(r"\[\d+\]\W{0,3}\[\d+\]\W{0,3}\[\d+\]")  # "[1] [2] [3]": listing passages, not citing one
 PASSAGE_LABEL = re.compile(r"\(Chapter \d+[^)]*\)")  # the prompt's own passage headings, copied back

@@ -11,7 +11,10 @@ import os
 import time
 from pathlib import Path
 
-from engine.models import PACKAGED_GENERATOR
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.packaged import PACKAGED_GENERATOR
+from engine.models.checkpoints import load_causal_lm, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +57,12 @@ def load_start(args):
     is merged once into a cached checkpoint so the trained model's base is a real folder)."""
     import torch
 
-    from engine.checkpoints import load_causal_lm, resolve_checkpoint
-    from engine.config import Config
 
     if args.threads:
         torch.set_num_threads(args.threads)
     start = resolve_checkpoint(args.base, Config.load().cache_dir, which=args.checkpoint, merge_adapter=True, base_model=args.base_model)
     tokenizer, model = load_causal_lm(start)
     if tokenizer.chat_template is None:
-        from engine.errors import StudyBuddyError
-
         raise StudyBuddyError(f"{start.tokenizer_folder} has no chat template.", "Start from an instruct/chat checkpoint.")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -177,9 +176,6 @@ def save_final(trainer, tokenizer, start, args, extra: dict) -> None:
 
 def check_loadable(folder: Path) -> str:
     """Resolve the folder the way `studybuddy ask --model` does; return its manifest kind and path."""
-    from engine.checkpoints import resolve_checkpoint
-    from engine.config import Config
-
     checkpoint = resolve_checkpoint(str(folder), Config.load().cache_dir)
     return f"{checkpoint.manifest.kind} {checkpoint.manifest.path}"
 

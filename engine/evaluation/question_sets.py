@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 
 FORMATS = {".jsonl": "jsonl", ".csv": "truthfulqa"}
 TRUTHFULQA_REQUIRED = ("Question", "Best Answer", "Correct Answers", "Incorrect Answers")

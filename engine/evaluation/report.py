@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
+from engine.core.files import write_text_atomic
 from engine.evaluation import scoring
 
 log = logging.getLogger(__name__)
@@ -106,9 +106,7 @@ def write_report(report: dict, rows: dict[str, list[dict]], out_dir: str | Path)
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
 
 
 # --- markdown ------------------------------------------------------------------------------------------------

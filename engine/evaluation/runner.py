@@ -34,11 +34,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.core.files import write_text_atomic
+from engine.core.text import NOT_IN_BOOKS
+from engine.core.timing import timed
 from engine.evaluation import scoring
-from engine.pipeline import timed
-from engine.evaluation.question_sets import EvalQuestion, QuestionSet, check_gold_ids, load_questions
+from engine.evaluation.question_sets import (
+    EvalQuestion,
+    QuestionSet,
+    check_gold_ids,
+    load_questions,
+)
+from engine.evaluation.report import build_report, write_report
+from engine.models.generator import resolve_configured_checkpoint
+from engine.models.requests import GenerationRequest
+from engine.pipeline import Tutor
+from engine.prompts import closed_book_messages
+from knowledge_base import library as store
+from knowledge_base.ingest import ensure_sample_library, ingest
+from verifiers.verifier_checkpoint import checkpoint_folder
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +93,6 @@ def parse_modes(modes: str | Sequence[str]) -> list[str]:
 def resolve_library(config: Config, kb: str | Path | None, progress: bool = False) -> tuple[Config, dict]:
     """The library to answer from: an existing library name, a file/folder ingested into a cached library
     `eval-<stem>-<hash8>` (instant when unchanged), or, without --kb, the bundled sample library."""
-    from knowledge_base import library as store
-    from knowledge_base.ingest import ensure_sample_library, ingest
-
     info: dict = {"source": None if kb is None else str(kb), "problems": []}
     text = "" if kb is None else str(kb).strip()
     if not text or text == "sample":
@@ -191,7 +203,6 @@ def _generator_identity(config: Config) -> dict:
     options = config.generator_options
     if options.backend == "openai":
         return {"backend": "openai", "base_url": options.base_url, "model": config.generator}
-    from engine.generator import resolve_configured_checkpoint
 
     manifest = resolve_configured_checkpoint(config).manifest
     return {"backend": options.backend, "kind": manifest.kind, "path": manifest.path, "sha256": manifest.sha256}
@@ -199,8 +210,6 @@ def _generator_identity(config: Config) -> dict:
 
 def _verifier_checkpoint(config: Config) -> str:
     """The claim verifier checkpoint the run uses (its key names its training data and code)."""
-    from verifiers.claim_verifier import checkpoint_folder
-
     try:
         return checkpoint_folder(config.cache_dir).name
     except StudyBuddyError:
@@ -237,18 +246,13 @@ def _check_run_meta(old: dict | None, fingerprint: dict, have_results: bool, out
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 # --- the modes -------------------------------------------------------------------------------------------------
 
 
 def _closed_book(tutor, question: str) -> dict:
-    from engine.generator import GenerationRequest
-    from engine.prompts import closed_book_messages
-
     timings: dict[str, float] = {}
     request = GenerationRequest(
         closed_book_messages(question), n=1, temperature=0.0, max_new_tokens=tutor.config.generation.max_new_tokens
@@ -259,8 +263,6 @@ def _closed_book(tutor, question: str) -> dict:
 
 
 def _rag(tutor, question: str) -> dict:
-    from engine.prompts import NOT_IN_BOOKS
-
     timings: dict[str, float] = {}
     k = tutor.config.retrieval.top_k
     with timed(timings, "retrieve"):
@@ -307,10 +309,7 @@ def _claim(c: dict) -> dict:
 
 
 def _cascade(tutor, question: str) -> dict:
-    twin = tutor.__dict__.get("_cascade_twin")
-    if twin is None:
-        twin = tutor.__dict__["_cascade_twin"] = tutor.variant(mode="cascade")
-    return _verified(twin, question)
+    return _verified(tutor.variant(mode="cascade"), question)  # the same twin, its models shared, for every question
 
 
 RUNNERS = {"closed_book": _closed_book, "rag": _rag, "verified": _verified, "cascade": _cascade}
@@ -395,8 +394,6 @@ def run_eval(
     """Evaluate `modes` on the question set, resuming from OUT/results.jsonl; returns the report dict
     (also written to OUT/report.json, OUT/report.md and OUT/*.png). `tutor` may be a loaded Tutor to reuse
     (its config must answer from the same library)."""
-    from engine.evaluation.report import build_report, write_report
-
     mode_list = parse_modes(modes)
     if limit is not None and limit < 1:
         raise StudyBuddyError(f"--limit must be at least 1 (got {limit}).", "Leave --limit out to evaluate the whole set.")
@@ -450,8 +447,6 @@ def run_eval(
     try:
         if finished < total:
             if tutor is None:
-                from engine.pipeline import Tutor
-
                 tutor = Tutor(config)
             for index, q in selected:
                 for mode in mode_list:

@@ -45,7 +45,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-ABSTAIN_MARKERS = ("isn't in my books", "isnt in my books", "is not in my books", "not in my books")
+from engine.core.text import says_not_in_books
+
 VERIFIED = "verified"
 CASCADE = "cascade"
 MODES = ("closed_book", "rag", VERIFIED, CASCADE)
@@ -91,11 +92,6 @@ def _singular(word: str) -> str:
     if word.endswith(("ches", "shes", "sses", "xes")):
         return word[:-2]
     return word[:-1] if word.endswith("s") else word
-
-
-def is_abstention(text: str) -> bool:
-    lowered = (text or "").lower().replace("’", "'")
-    return not lowered.strip() or any(marker in lowered for marker in ABSTAIN_MARKERS)
 
 
 @dataclass
@@ -199,7 +195,7 @@ def score_answer(
 ) -> dict:
     """The score fields of one (question, mode) result. `question` is EvalQuestion.to_json();
     `verdict` is the verified pipeline's verdict value (None for modes without verification)."""
-    abstained = is_abstention(text) or verdict == "abstained"
+    abstained = says_not_in_books(text) or verdict == "abstained"
     if mode in CHECKED_MODES:
         shown = not abstained and verdict in ("grounded", "corrected", "flagged")
         displayed = shown and verdict in ("grounded", "corrected")

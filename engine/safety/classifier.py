@@ -22,7 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
+from knowledge_base.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,6 @@ class SafetyClassifier:
         if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),) or set(HARMFUL) - set(labels):
             raise SafetyClassifierError(f"The safety classifier {arrays_path} has the wrong shape {weights.shape} for labels {labels}.", fix)
         if embedder is None:
-            from knowledge_base.embeddings import Embedder
-
             embedder = Embedder(manifest.get("embedder", "packaged:all-MiniLM-L6-v2"), batch_size=64)
         return cls(Head(weights, bias, labels), embedder, manifest)
 

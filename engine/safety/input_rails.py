@@ -9,14 +9,14 @@ import logging
 import re
 from dataclasses import dataclass
 
-from engine.config import SafetyConfig
+from engine.core.config import SafetyConfig
+from engine.core.vocabulary import SafetyAction, SafetyDecision
 from engine.safety import homework, jailbreaks, topics
 from engine.safety.classifier import ClassifierScore, SafetyClassifier, strongest_view
 from engine.safety.encodings import View, english_share, views
 from engine.safety.messages import message_for
 from engine.safety.rules import Detection, scan, signal_total, strongest
 from engine.safety.session import SafetySession, Turn, trajectory
-from engine.vocabulary import SafetyAction, SafetyDecision
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,14 @@ import logging
 import re
 from urllib.parse import urlparse
 
-from engine.config import SafetyConfig
-from engine.safety import injection, pii, topics
+from engine.core.config import SafetyConfig
+from engine.core.vocabulary import Passage, SafetyAction, SafetyDecision
+from engine.safety import pii, topics
 from engine.safety.classifier import SafetyClassifier
 from engine.safety.encodings import View, normalise
 from engine.safety.messages import message_for
 from engine.safety.rules import rule, scan, strongest
-from engine.vocabulary import Passage, SafetyAction, SafetyDecision
+from knowledge_base import injection
 
 log = logging.getLogger(__name__)
 

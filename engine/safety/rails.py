@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from engine.config import SafetyConfig
-from engine.safety import injection
+from engine.core.config import SafetyConfig
+from engine.core.vocabulary import Answer, AnswerVerdict, Claim, Passage, SafetyAction, SafetyDecision, Verdict
 from engine.safety.classifier import SafetyClassifier
 from engine.safety.input_rails import InputCheck, InputRails
 from engine.safety.output_rails import OutputRails
 from engine.safety.session import SafetySession
-from engine.vocabulary import Answer, AnswerVerdict, Claim, Passage, SafetyAction, SafetyDecision, Verdict
+from knowledge_base import injection
 
 RETRIEVED = "retrieved"
 DISABLED = SafetyDecision(SafetyAction.ALLOWED, "none", "disabled", "the safety layers are switched off ([safety] enabled = false)")

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 from engine.safety.input_rails import InputRails
 
 MAX_FILE_BYTES = 50_000_000

@@ -20,7 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.safety.classifier import DATA_DIR, FINE, HEAD_NAME, INPUT_LABELS, LABELS, OUTPUT_LABELS, WINDOW_WORDS, Head, sha256
+from engine.safety.classifier import (
+    DATA_DIR,
+    FINE,
+    HEAD_NAME,
+    INPUT_LABELS,
+    LABELS,
+    OUTPUT_LABELS,
+    WINDOW_WORDS,
+    Head,
+    SafetyClassifier,
+    sha256,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +201,6 @@ def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = No
           input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
     """Embed the training split, tune thresholds out of fold, fit the head on the whole training split and write it
     (classifier_head.npz + .json) into `folder`. Returns the manifest."""
-    from engine.safety.classifier import SafetyClassifier
-
     examples = examples if examples is not None else load_examples()
     trainset = [ex for ex in examples if ex.split == TRAIN]
     reader = SafetyClassifier(Head(np.zeros((1, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS), embedder,

@@ -14,25 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 from verifiers.mismatch import ENTITY_LABELS
+from verifiers.verifier_checkpoint import DataPaths
 from verifiers.verifier_training import edits as E
 
 log = logging.getLogger(__name__)
 
 LABELS = ("supported", "contradicted", "unsupported")
 EDIT_TYPES = ("number", "date", "unit", "entity", "negation", "antonym", "swap")
-EVAL_FILES = ("scitail_dev.jsonl", "qasc_dev_questions.jsonl", "qasc_dev_kb.jsonl")
-SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"
-SAMPLE_BOOK_DIR = Path(__file__).resolve().parents[2] / "knowledge_base" / "sample_library"
-CHECKSUMS = "SHA256SUMS"
 
 
 @dataclass
@@ -45,94 +41,6 @@ class Pair:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-# --- locating the data ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DataPaths:
-    eval_dir: Path
-    textbooks_dir: Path
-    extra_textbooks: tuple[Path, ...] = ()
-
-    def textbook_files(self) -> list[Path]:
-        out = sorted(self.textbooks_dir.rglob("*.md"))
-        for d in self.extra_textbooks:
-            out += sorted(p for p in d.glob("*.md") if p.name.lower() != "readme.md")
-        return out
-
-    def files(self) -> list[Path]:
-        return [self.eval_dir / f for f in EVAL_FILES] + self.textbook_files()
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
-def _checksum_lines(root: Path) -> list[str]:
-    files = [root / f for f in EVAL_FILES] + sorted((root / "textbooks").rglob("*.md"))
-    return [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.relative_to(root).as_posix()}" for f in files]
-
-
-def write_checksums(root: Path = SHIPPED_DATA) -> None:
-    """Rewrite root/SHA256SUMS after a deliberate change to the shipped data."""
-    (root / CHECKSUMS).write_text("\n".join(_checksum_lines(root)) + "\n")
-
-
-def verify_shipped(root: Path = SHIPPED_DATA) -> None:
-    """Every file SHA256SUMS lists is present, whole and unchanged; raises StudyBuddyError naming the first bad one."""
-    fix = f"Restore it from the repository (`git checkout -- {root.name if root != SHIPPED_DATA else 'verifiers/data'}`) or re-clone."
-    sums = root / CHECKSUMS
-    if not sums.exists():
-        raise StudyBuddyError(f"The claim verifier's training data in {root} has no {CHECKSUMS} list: it is incomplete.", fix)
-    for line in sums.read_text().splitlines():
-        if not line.strip():
-            continue
-        digest, name = line.split(None, 1)
-        f = root / name.strip()
-        if not f.is_file():
-            raise StudyBuddyError(f"The claim verifier's training data is incomplete: {f} is missing.", fix)
-        if hashlib.sha256(f.read_bytes()).hexdigest() != digest:
-            raise StudyBuddyError(f"The claim verifier's training file {f} is damaged or partial (its checksum does not match).", fix)
-
-
-def resolve_data(data: str | Path | None = None) -> DataPaths:
-    """The training data: --data DIR / $STUDYBUDDY_VERIFIER_DATA (a folder laid out like verifiers/data), else the
-    data shipped in verifiers/data (checked against its SHA256SUMS). The sample book is always added."""
-    cand = Path(data).expanduser() if data else (Path(os.environ["STUDYBUDDY_VERIFIER_DATA"]).expanduser()
-                                                  if os.environ.get("STUDYBUDDY_VERIFIER_DATA") else SHIPPED_DATA)
-    if not cand.is_dir():
-        raise StudyBuddyError(f"The claim verifier's training data folder {cand} does not exist.",
-                              "Point --data / STUDYBUDDY_VERIFIER_DATA at a folder laid out like verifiers/data, or leave it unset.")
-    if (cand / CHECKSUMS).exists() or cand == SHIPPED_DATA:
-        verify_shipped(cand)
-    missing = [f for f in EVAL_FILES if not (cand / f).is_file()]
-    if missing:
-        raise StudyBuddyError(f"The training data in {cand} is incomplete: {', '.join(missing)} missing.",
-                              "Restore verifiers/data (`git checkout -- verifiers/data`), or point --data at a complete copy.")
-    tb = cand / "textbooks"
-    if not tb.is_dir() or not any(tb.rglob("*.md")):
-        raise StudyBuddyError(f"No textbooks found in {tb}: the claim verifier's synthetic pairs are built from them.",
-                              "Restore verifiers/data/textbooks (`git checkout -- verifiers/data`).")
-    return DataPaths(cand, tb, (SAMPLE_BOOK_DIR,) if SAMPLE_BOOK_DIR.is_dir() else ())
-
-
-def shared_eval_dir() -> Path | None:
-    """../shared/data/eval (or $STUDYBUDDY_SHARED_DATA): evaluation-only material (SciQ), when this machine has it."""
-    for c in ([Path(os.environ["STUDYBUDDY_SHARED_DATA"]).expanduser()] if os.environ.get("STUDYBUDDY_SHARED_DATA") else []) + [repo_root().parent / "shared" / "data"]:
-        for d in (c, c / "eval"):
-            if (d / "sciq_valid_questions.jsonl").exists() and (d / "sciq_valid_kb.jsonl").exists():
-                return d
-    return None
-
-
-def data_fingerprint(paths: DataPaths) -> str:
-    h = hashlib.sha256()
-    for f in paths.files():
-        h.update(f.name.encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def frac(key: str, salt: str) -> float:

@@ -19,10 +19,23 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import StudyBuddyError
-from engine.models import embedder_path, load_spacy
-from verifiers.verifier_training import CROSS_ENCODER_VERSION, LEGACY_CROSS_ENCODER_VERSIONS, TRAINING_CODE_VERSION
-from verifiers.verifier_training.data import LABELS, Pair, build_training_sets, data_fingerprint, frac, resolve_data
+from engine.core.config import default_cache
+from engine.core.errors import StudyBuddyError
+from engine.core.packaged import embedder_path, load_spacy
+from verifiers.claim_verifier import FOCUS_WORDS, ClaimVerifier, Combiner, _SeqClassifier, _threads, nli_combiner_path
+from verifiers.verifier_checkpoint import (
+    BASE_MODEL,
+    CROSS_ENCODER_VERSION,
+    LEGACY_CROSS_ENCODER_VERSIONS,
+    TRAINING_CODE_VERSION,
+    checkpoint_complete,
+    checkpoint_folder,
+    checkpoint_key,
+    checkpoint_root,
+    data_fingerprint,
+    resolve_data,
+)
+from verifiers.verifier_training.data import LABELS, Pair, build_training_sets, frac
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +54,6 @@ def train_cross_encoder(pairs: list[Pair], out_dir: Path, base_model: str, epoch
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from verifiers.claim_verifier import FOCUS_WORDS, _threads
 
     _threads(default=1)
     _seed(seed)
@@ -136,8 +147,6 @@ def fit_combiner(X: np.ndarray, labels: list[str], features: list[str], weights:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.neural_network import MLPClassifier
-
-    from verifiers.claim_verifier import Combiner
 
     y = np.array([LABELS.index(lab) for lab in labels])
     mean = X.mean(axis=0)
@@ -245,8 +254,6 @@ def compute_features(verifier, pairs: list[Pair], desc: str, progress: bool = Tr
 
 def train_checkpoint(cache_dir: Path, data=None, scale: float = 1.0, epochs: float = 1.0, seed: int = 13,
                      max_length: int = 96, progress: bool = True, force: bool = False) -> Path:
-    from verifiers.claim_verifier import BASE_MODEL, ClaimVerifier, _SeqClassifier, checkpoint_key, checkpoint_root
-
     t_start = time.time()
     paths = resolve_data(data)
     fp = data_fingerprint(paths)
@@ -278,8 +285,6 @@ def train_checkpoint(cache_dir: Path, data=None, scale: float = 1.0, epochs: flo
 
 
 def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max_length, progress) -> Path:
-    from verifiers.claim_verifier import BASE_MODEL, ClaimVerifier, _SeqClassifier
-
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
         _seed(seed)
@@ -340,24 +345,8 @@ def _train_locked(paths, fp, key, final, root, t_start, scale, epochs, seed, max
     return final
 
 
-def checkpoint_complete(folder: Path) -> bool:
-    """A finished checkpoint: meta.json parses and every file it lists is there at its recorded size (a copy cut
-    short, or a folder a killed process left, is not). Checkpoints written before the list existed need their
-    three parts."""
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    files = meta.get("files")
-    if not files:
-        return all((folder / f).exists() for f in ("combiner.json", "cross_encoder/config.json"))
-    return all((folder / name).is_file() and (folder / name).stat().st_size == size for name, size in files.items())
-
-
 def _reusable_cross_encoder(root: Path, fp: str, scale: float, epochs: float, seed: int, max_length: int) -> Path | None:
     """A finished checkpoint whose cross-encoder was trained exactly as this one would be, if the cache has one."""
-    from verifiers.claim_verifier import BASE_MODEL
-
     for folder in sorted(root.glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
             meta = json.loads((folder / "meta.json").read_text())
@@ -370,6 +359,21 @@ def _reusable_cross_encoder(root: Path, fp: str, scale: float, epochs: float, se
                 and ce.get("max_length") == max_length and checkpoint_complete(folder)):
             return folder
     return None
+
+
+def load_or_train(cache_dir: Path | None = None, data=None, nli_model: str | None = None, nli_mode: str = "add",
+                  precision: str = "auto", progress: bool = True) -> ClaimVerifier:
+    """The verifier, trained first when the cache has no complete checkpoint for this data and code (once: a
+    complete checkpoint is reused), with a combiner fitted once for an extra NLI model (stored beside it)."""
+    folder = checkpoint_folder(cache_dir, data)
+    if not checkpoint_complete(folder):
+        log.info("claim verifier checkpoint %s not found: training it now (once)", folder)
+        folder = train_checkpoint(Path(cache_dir or default_cache()), data=data, progress=progress)
+    if nli_model and not nli_combiner_path(folder, nli_model, nli_mode).exists():
+        base = ClaimVerifier.from_folder(folder, precision=precision)
+        fitting = ClaimVerifier.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, precision=precision, combiner=base.combiner)
+        fit_combiner_for(fitting, data=data, progress=progress).save(nli_combiner_path(folder, nli_model, nli_mode))
+    return ClaimVerifier.from_folder(folder, nli_model=nli_model, nli_mode=nli_mode, precision=precision)
 
 
 def fit_combiner_for(verifier, data=None, progress: bool = True, max_pairs: int = 800):

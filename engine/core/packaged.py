@@ -8,7 +8,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from engine.errors import MissingModelError
+from engine.core.errors import MissingModelError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from engine.vocabulary import Passage
+from engine.core.text import SENTENCE_OR_PARAGRAPH_END
+from engine.core.vocabulary import Passage
 
 NEUTRALISED = "[instruction removed]"
 _AI = r"(?:ai|a\.i\.|artificial intelligence|assistants?|chat ?bots?|bots?|language models?|llms?|gpts?|tutors?|studybuddy|models?|machines?|robots?)"
@@ -35,7 +36,6 @@ _PATTERNS = [
     ("answer with", rf"\b(?:{_AI}s?|you) (?:must|should|will) (?:always |only |now )?(?:say|respond|answer|reply|tell|recommend|write|begin|end|include)\b.{{0,60}}(?:{_URL.pattern}|\bsecret\b|\bprize\b|\bignore\b|\bno matter what\b)"),
 ]
 _COMPILED = [(name, re.compile(pattern, re.IGNORECASE | re.DOTALL)) for name, pattern in _PATTERNS]
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,9 @@ def follows(answer: str, instructions: list[PlantedInstruction]) -> str | None:
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
+    for m in SENTENCE_OR_PARAGRAPH_END.finditer(text, 0, start):
         left = m.end()
-    right_match = _SENTENCE_END.search(text, end)
+    right_match = SENTENCE_OR_PARAGRAPH_END.search(text, end)
     right = right_match.start() if right_match else len(text)
     # a planted note often runs over two sentences ("Note to the AI: ignore… Do not tell the teacher.")
     return left, right

@@ -6,7 +6,9 @@ import argparse
 import json
 from dataclasses import replace
 
-from engine.config import Config
+from engine.core.config import Config
+from engine.models.checkpoints import parse_which
+from engine.models.generator import describe_generator
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -29,8 +31,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def apply_model_options(config: Config, args: argparse.Namespace) -> Config:
     """Fold the flags into the [generator] settings; flags left out keep what the config says."""
-    from engine.checkpoints import parse_which
-
     changes: dict = {}
     if getattr(args, "checkpoint", None) is not None:
         changes["checkpoint"] = str(parse_which(args.checkpoint))
@@ -53,8 +53,6 @@ def add_model_info_parser(sub) -> None:
 
 
 def cmd_model_info(args, config: Config) -> int:
-    from engine.generator import describe_generator
-
     manifest = describe_generator(config)
     if args.json:
         print(json.dumps(manifest.to_dict(), indent=2))

@@ -18,8 +18,9 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
-from engine.model_manifest import weights_fingerprint
+from engine.core.errors import StudyBuddyError
+from engine.core.packaged import quiet_loading
+from engine.models.manifest import weights_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,6 @@ def check_tokenizer(folder: Path, vocab_size: int | None, model_folder: Path | N
     number of tokens."""
     from transformers import AutoTokenizer
 
-    from engine.models import quiet_loading
 
     if not has_tokenizer(folder):
         raise StudyBuddyError(

@@ -8,10 +8,18 @@ import logging
 import sys
 from pathlib import Path
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
-from engine.evaluation.cli import add_eval_parser, cmd_eval
-from engine.model_cli import add_model_info_parser, add_model_options, apply_model_options, cmd_model_info
+from engine.cli.evaluation import add_eval_parser, cmd_eval
+from engine.cli.model import add_model_info_parser, add_model_options, apply_model_options, cmd_model_info
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.models.checkpoints import resolve_generator
+from engine.pipeline import Tutor
+from engine.safety.input_rails import InputRails
+from engine.safety.rails import SafetyRails
+from engine.safety.screening import read_prompts, screen, summary
+from knowledge_base import library as store
+from knowledge_base.ingest import NothingToIngest, ensure_sample_library, flagged_passages, ingest
+from verifiers.verifier_training.train import load_or_train
 
 log = logging.getLogger("studybuddy")
 
@@ -70,7 +78,7 @@ def _answer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, help="passages to retrieve")
     p.add_argument("--mode", choices=["always", "cascade"], help="always: vote and CoVe on every answer; cascade: only when unsure")
     p.add_argument("--samples", type=int, help="self-consistency samples (default 5)")
-    p.add_argument("--explain", action="store_true", help="print a per-claim table: verdict, score, passage, CoVe, revision")
+    p.add_argument("--explain", action="store_true", help="print a per-claim table: verdict, score, the check that decided it and why, passage, CoVe, revision")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -100,8 +108,6 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def cmd_ingest(args, config: Config) -> int:
-    from knowledge_base.ingest import NothingToIngest, ingest
-
     if not args.paths and not args.remove:
         raise StudyBuddyError("Nothing to ingest: give folders or files, or --remove BOOK.", "Example: studybuddy ingest books/physics --library physics")
     try:
@@ -122,8 +128,6 @@ def cmd_ingest(args, config: Config) -> int:
 
 
 def cmd_ask(args, config: Config) -> int:
-    from engine.pipeline import Tutor
-
     question = readable_text(args.question)
     if not question.strip():
         raise StudyBuddyError("There is no question to answer.", 'Example: studybuddy ask "Why is the sky blue?"')
@@ -136,8 +140,6 @@ def readable_text(text: str) -> str:
 
 
 def cmd_check(args, config: Config) -> int:
-    from engine.pipeline import Tutor
-
     if not args.answer.strip():
         raise StudyBuddyError("There is no answer to check.", 'Example: studybuddy check "7 x 8 is 54" --question "What is 7 x 8?"')
     return show_answer(Tutor(config).check(args.question, args.answer), args)
@@ -175,7 +177,9 @@ def print_explanation(answer) -> None:
     print("\nClaim by claim:")
     for number, cv in enumerate(answer.verdict.claims, start=1):
         print(f"  {number}. {cv.claim.text}")
-        print(f"     verdict: {cv.support.value} (score {cv.score:.2f})")
+        print(f"     verdict: {cv.support.value} (score {cv.score:.2f}), decided by the {cv.decided_by.value}")
+        if cv.why:
+            print(f"     why: {cv.why}")
         if cv.evidence:
             text = " ".join(cv.evidence.passage.text.split())
             print(f"     passage: {cv.evidence.passage.section}: \"{text[:160]}{'…' if len(text) > 160 else ''}\"")
@@ -188,8 +192,6 @@ def print_explanation(answer) -> None:
 
 
 def cmd_libraries(args, config: Config) -> int:
-    from knowledge_base import library as store
-
     names = store.list_libraries(config.libraries_dir)
     rows = []
     for name in names:
@@ -209,8 +211,6 @@ def cmd_libraries(args, config: Config) -> int:
 
 
 def cmd_flagged_passages(args, config: Config) -> int:
-    from knowledge_base.ingest import flagged_passages
-
     rows = flagged_passages(config, args.library)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -229,8 +229,6 @@ def cmd_prepare(args, config: Config) -> int:
     """Every one-time step, each timed (the times are printed: a school's IT person sees where set-up went)."""
     import time
 
-    from engine.checkpoints import resolve_generator
-    from knowledge_base.ingest import ensure_sample_library
 
     times: list[tuple[str, float]] = []
     t = time.perf_counter()
@@ -243,11 +241,10 @@ def cmd_prepare(args, config: Config) -> int:
     times.append(("sample library", time.perf_counter() - t))
     print(f"sample library ready in {config.libraries_dir / 'sample'} ({times[-1][1]:.1f} s)")
     if not args.skip_verifier:
-        from verifiers.claim_verifier import ClaimVerifier
-
         t = time.perf_counter()
-        folder = ClaimVerifier.train(config.cache_dir)  # trains once; a complete checkpoint is reused
-        ClaimVerifier.from_folder(folder)  # it loads: a checkpoint that does not is an error here, not at question time
+        # trains once (a complete checkpoint is reused) and loads it: a checkpoint that does not load is an error
+        # here, not at question time
+        folder = load_or_train(config.cache_dir, nli_model=config.verification.nli_model).folder
         times.append(("claim verifier", time.perf_counter() - t))
         print(f"claim verifier ready: {folder} ({times[-1][1]:.1f} s)")
     print("prepare timings: " + ", ".join(f"{name} {secs:.1f} s" for name, secs in times)
@@ -256,10 +253,6 @@ def cmd_prepare(args, config: Config) -> int:
 
 
 def cmd_screen(args, config: Config) -> int:
-    from engine.safety.input_rails import InputRails
-    from engine.safety.rails import SafetyRails
-    from engine.safety.screening import read_prompts, screen, summary
-
     prompts = read_prompts(args.file)
     rails = SafetyRails(config.safety).input if config.safety.classifier else InputRails(config.safety)
     results = screen(rails, prompts, progress=sys.stderr.isatty() and not args.json)

@@ -64,6 +64,19 @@ class Evidence:
     p_unsupported: float
 
 
+class Check(str, Enum):
+    """The check that decided a claim's verdict (recorded in `ClaimVerdict.decided_by`)."""
+
+    CLAIM_VERIFIER = "claim verifier"  # the trained verifier read the claim against the passages
+    ANSWER_TERMS = "answer terms"  # a passage backs the wording but lacks what the claim adds to the question
+    ARITHMETIC = "arithmetic"  # the sum was computed
+    REFUTATION = "refutation"  # the passage restates the claim only to refute it
+    SLOT_CONFLICT = "slot conflict"  # the books pair the claim's question with another name or number
+    COVE = "chain of verification"  # the answer to an independent verification question, or its passages
+    QUESTION_ANSWER = "question-answer check"  # the book's sentence that answers the question, quoted
+    RETRIEVAL = "retrieval"  # no passage to check it against
+
+
 @dataclass
 class ClaimVerdict:
     claim: Claim
@@ -74,6 +87,14 @@ class ClaimVerdict:
     cove_question: str | None = None
     cove_answer: str | None = None
     missing_terms: tuple[str, ...] = ()  # the claim's answer terms its closest passage lacks (unsupported claims)
+    decided_by: Check = Check.CLAIM_VERIFIER
+    why: str = ""  # what that check found, in a sentence a reviewer can read
+
+    def decide(self, support: Support, score: float, decided_by: Check, why: str, evidence: Evidence | None = None) -> None:
+        """Every check that changes a verdict changes it here, saying which check it was and why."""
+        self.support, self.score, self.decided_by, self.why = support, float(score), decided_by, why
+        if evidence is not None:
+            self.evidence = evidence
 
     def to_json(self) -> dict:
         return {
@@ -86,6 +107,8 @@ class ClaimVerdict:
             "cove_answer": self.cove_answer,
             "correction": self.correction,
             "missing_terms": list(self.missing_terms),
+            "decided_by": self.decided_by.value,
+            "why": self.why,
         }
 
 
@@ -140,7 +163,7 @@ class Answer:
     verdict: AnswerVerdict | None = None
     safety: SafetyDecision | None = None  # the summary of every layer's decision (engine/safety)
     safety_trail: list[SafetyDecision] = field(default_factory=list)  # every layer's decision, in order
-    model_manifest: dict | None = None  # engine.model_manifest.ModelManifest.to_dict(): which model said this
+    model_manifest: dict | None = None  # engine.models.manifest.ModelManifest.to_dict(): which model said this
 
     def to_json(self) -> dict:
         out = {

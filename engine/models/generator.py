@@ -2,7 +2,7 @@
 
 `Generator` is what the pipeline calls: `generate(requests)` answers a list of requests, each with `n` samples,
 in one call. `TransformersGenerator` runs a checkpoint locally (the default); `OpenAICompatibleGenerator`
-(engine/openai_backend.py) sends the same requests to an OpenAI-compatible server (vLLM, llama.cpp's server).
+(engine/models/openai_backend.py) sends the same requests to an OpenAI-compatible server (vLLM, llama.cpp's server).
 `build_generator(config)` picks one from the configuration.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from engine.errors import StudyBuddyError
-
-if TYPE_CHECKING:
-    from engine.checkpoints import LoadedCheckpoint
-    from engine.config import Config
-    from engine.model_manifest import ModelManifest
+from engine.core.config import Config, default_cache
+from engine.core.errors import StudyBuddyError
+from engine.core.precision import native_bf16
+from engine.models.checkpoints import LoadedCheckpoint, load_causal_lm, parameter_count, resolve_checkpoint
+from engine.models.manifest import ModelManifest
+from engine.models.openai_backend import OpenAICompatibleGenerator
+from engine.models.requests import GenerationRequest, Generator, Messages
 
 log = logging.getLogger(__name__)
 
@@ -30,44 +30,17 @@ def _cache_kwarg() -> str:
 
     return "cache" if "cache" in getattr(utils, "ALL_CACHE_NAMES", ()) else "past_key_values"
 
-Messages = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    messages: Messages
-    n: int = 1
-    temperature: float = 0.0  # 0: greedy
-    max_new_tokens: int = 96
-
-
-@runtime_checkable
-class Generator(Protocol):
-    """What the pipeline needs from a generator backend."""
-
-    name: str
-    manifest: "ModelManifest"
-
-    def generate(self, requests: list[GenerationRequest]) -> list[list[str]]:
-        """For each request, `request.n` answers (stripped text), in the order of the requests."""
-        ...
-
-
-def build_generator(config: "Config") -> Generator:
+def build_generator(config: Config) -> Generator:
     """The configured backend: a local checkpoint (transformers), or an OpenAI-compatible endpoint."""
     options = config.generator_options
     if options.backend == "openai":
-        from engine.openai_backend import OpenAICompatibleGenerator
-
         return OpenAICompatibleGenerator.from_config(config)
     if options.backend != "transformers":
         raise StudyBuddyError(f"'{options.backend}' is not a generator backend.", "Use backend = \"transformers\" or \"openai\" in [generator].")
     return TransformersGenerator(resolve_configured_checkpoint(config), threads=config.generation.threads, precision=config.generation.precision)
 
 
-def resolve_configured_checkpoint(config: "Config") -> "LoadedCheckpoint":
-    from engine.checkpoints import resolve_checkpoint
-
+def resolve_configured_checkpoint(config: Config) -> LoadedCheckpoint:
     options = config.generator_options
     return resolve_checkpoint(
         config.generator,
@@ -82,16 +55,12 @@ def resolve_configured_checkpoint(config: "Config") -> "LoadedCheckpoint":
 class TransformersGenerator:
     """Local transformers backend. One `generate` call serves many prompts and many samples per prompt.
 
-    Takes a resolved checkpoint (`engine.checkpoints.resolve_checkpoint`); a bare folder is validated first."""
+    Takes a resolved checkpoint (`engine.models.checkpoints.resolve_checkpoint`); a bare folder is validated first."""
 
-    def __init__(self, checkpoint: "LoadedCheckpoint | Path | str", threads: int = 0, seed: int | None = None, precision: str = "fp32"):
+    def __init__(self, checkpoint: LoadedCheckpoint | Path | str, threads: int = 0, seed: int | None = None, precision: str = "fp32"):
         import torch
 
-        from engine.checkpoints import LoadedCheckpoint, load_causal_lm, parameter_count, resolve_checkpoint
-
         if not isinstance(checkpoint, LoadedCheckpoint):
-            from engine.config import default_cache
-
             checkpoint = resolve_checkpoint(str(checkpoint), default_cache())
         if threads:
             torch.set_num_threads(threads)
@@ -185,17 +154,13 @@ def _dtype(precision: str) -> str:
     if precision == "bf16":
         return "bfloat16"
     if precision == "auto":
-        from knowledge_base.embeddings import native_bf16
-
         return "bfloat16" if native_bf16() else "float32"
     return "float32"
 
 
-def describe_generator(config: "Config") -> "ModelManifest":
+def describe_generator(config: Config) -> ModelManifest:
     """The configured generator's manifest without loading its weights: the checkpoint is resolved and validated
     (a GGUF converted once, an adapter merged if asked); an endpoint is asked which model it serves."""
     if config.generator_options.backend == "openai":
-        from engine.openai_backend import OpenAICompatibleGenerator
-
         return OpenAICompatibleGenerator.from_config(config).manifest
     return resolve_configured_checkpoint(config).manifest

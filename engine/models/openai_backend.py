@@ -24,9 +24,10 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from engine.errors import StudyBuddyError
-from engine.generator import GenerationRequest
-from engine.model_manifest import ModelManifest
+from engine.core.errors import StudyBuddyError
+from engine.core.packaged import PACKAGED_GENERATOR
+from engine.models.manifest import ModelManifest
+from engine.models.requests import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ class OpenAICompatibleGenerator:
 
     @classmethod
     def from_config(cls, config) -> "OpenAICompatibleGenerator":
-        from engine.models import PACKAGED_GENERATOR
-
         options = config.generator_options
         model = "" if config.generator == PACKAGED_GENERATOR else config.generator  # "": whatever the server serves
         api_key = os.environ.get(options.api_key_env) if options.api_key_env else None

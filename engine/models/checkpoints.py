@@ -34,16 +34,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.checkpoint_validation import (
+from engine.core.errors import MissingModelError, StudyBuddyError
+from engine.core.packaged import PACKAGED_GENERATOR, quiet_loading, smollm2_gguf
+from engine.models.checkpoint_validation import (
     check_tokenizer,
     check_weights,
     has_tokenizer,
     validate_gguf,
     validate_model_folder,
 )
-from engine.errors import MissingModelError, StudyBuddyError
-from engine.model_manifest import ModelManifest
-from engine.models import PACKAGED_GENERATOR, smollm2_gguf
+from engine.models.manifest import ModelManifest
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,6 @@ def load_causal_lm(checkpoint: LoadedCheckpoint, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from engine.models import quiet_loading
 
     quiet_loading()
     try:
@@ -427,7 +426,6 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from engine.models import quiet_loading
 
     quiet_loading()
     log.info("converting %s into a safetensors checkpoint at %s (one time, about 30 s)", gguf.name, target)

@@ -1,7 +1,7 @@
 """`studybuddy eval`: the factuality evaluation from the command line.
 
-Registered in engine/cli.py with `add_eval_parser(sub)` and `COMMANDS["eval"] = cmd_eval`; also runnable alone
-as `python -m engine.evaluation.cli --questions FILE --kb SOURCE --modes ... --out DIR` (or scripts/eval).
+Registered in engine/cli/main.py with `add_eval_parser(sub)` and `COMMANDS["eval"] = cmd_eval`; also runnable alone
+as `python -m engine.cli.evaluation --questions FILE --kb SOURCE --modes ... --out DIR` (or scripts/eval).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from engine.config import Config
-from engine.errors import StudyBuddyError
+from engine.core.config import Config
+from engine.core.errors import StudyBuddyError
+from engine.evaluation.report import CONTRACT, LABELS, fmt
+from engine.evaluation.runner import RESULTS, run_eval
 
 EXAMPLE = (
     "studybuddy eval --questions ../shared/data/eval/sciq_valid_questions.jsonl "
@@ -50,8 +52,6 @@ def _apply_options(args, config: Config) -> Config:
 def cmd_eval(args, config: Config) -> int:
     import json
 
-    from engine.evaluation.report import CONTRACT, LABELS, fmt
-    from engine.evaluation.runner import RESULTS, run_eval
 
     config = _apply_options(args, config)
     bar = _ProgressBar()

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from engine.errors import StudyBuddyError
+from engine.core.errors import StudyBuddyError
 
 DEFAULT_EMBEDDER = "packaged:all-MiniLM-L6-v2"
 DEFAULT_GENERATOR = "packaged:SmolLM2-135M-Instruct"
@@ -100,7 +100,7 @@ class SafetyConfig:
 class GeneratorConfig:
     """Where answers come from: the `[generator]` section (its `model` key is Config.generator).
 
-    backend "transformers" loads Config.generator locally (engine/checkpoints.py says which forms are accepted);
+    backend "transformers" loads Config.generator locally (engine/models/checkpoints.py says which forms are accepted);
     "openai" sends requests to an OpenAI-compatible server at base_url, Config.generator naming the served model."""
 
     backend: str = "transformers"  # transformers | openai
