@@ -339,7 +339,7 @@ class Tutor:
             shown = verdict.verdict is not Verdict.ABSTAINED
             if question_kind(asked) == "yesno" and answer_sentence is not None and (shown or v.quote_fallback):
                 verdict = self.yes_or_no(asked, answer_sentence, verdict, passages)
-            elif shown and not _answers_cleanly(asked, verdict.revised_text, answers, clean_sentence, is_belief):
+            elif shown and not _answers_cleanly(asked, verdict.revised_text):
                 if answer_sentence is not None and v.quote_fallback:
                     verdict = verdicts.quote_book(answer_sentence, verdict, v, replaced=True)
                 else:
@@ -464,7 +464,7 @@ class Tutor:
         return manifest.to_dict() if manifest is not None else None
 
 
-def _answers_cleanly(question: str, text: str, answers, clean_sentence, is_belief) -> bool:
+def _answers_cleanly(question: str, text: str) -> bool:
     """The shown text answers the question, and every sentence of it is clean prose that reports no belief alone."""
     sentences = split_sentences(text)
     if not sentences or not answers(question, text):
