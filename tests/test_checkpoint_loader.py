@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -373,3 +374,18 @@ def test_real_converted_default_resolves_validates_and_generates():
     generator = TransformersGenerator(checkpoint, threads=min(2, os.cpu_count() or 1), precision="fp32")
     [samples] = generator.generate([GenerationRequest([{"role": "user", "content": "What causes rain?"}], n=2, temperature=0.7, max_new_tokens=8)])
     assert len(samples) == 2 and all(isinstance(s, str) for s in samples)
+
+
+def test_a_seeded_generator_draws_the_same_samples_for_the_same_question(models, tmp_path):
+    checkpoint = resolve_checkpoint(str(models["single"]), tmp_path)
+    request = GenerationRequest(tiny.MESSAGES, n=3, temperature=1.0, max_new_tokens=6)
+    seeded = TransformersGenerator(checkpoint, seed=7, precision="fp32")
+    first = seeded.generate([request])[0]
+    assert seeded.generate([request])[0] == first
+    assert TransformersGenerator(checkpoint, seed=8, precision="fp32").generate([request])[0] != first
+
+
+def test_the_configured_seed_reaches_the_generator(models, tmp_path):
+    config = replace(Config(), generator=str(models["single"]), cache_dir=tmp_path)
+    assert build_generator(config).seed == 0  # the default: a repeatable vote
+    assert build_generator(replace(config, generation=replace(config.generation, seed=-1))).seed is None

@@ -112,7 +112,14 @@ def test_n_samples_are_one_request_with_n():
     assert out == [[f"answer {i}" for i in range(5)]]
     [call] = server.calls
     assert (call["n"], call["temperature"], call["max_tokens"], call["model"], call["messages"]) == (5, 0.4, 24, "tutor", MESSAGES)
-    assert call["stop"] == ["\n\n"] and call["top_p"] == 0.95
+    assert call["stop"] == ["\n\n"] and call["top_p"] == 0.95 and "seed" not in call
+
+
+def test_a_seeded_generator_sends_its_seed_with_sampled_requests_only():
+    with Endpoint(numbered) as server:
+        gen = generator(server.url, seed=3)
+        gen.generate([GenerationRequest(MESSAGES, n=2, temperature=0.4), GenerationRequest(MESSAGES, n=1, temperature=0.0)])
+    assert sorted((c["temperature"], c.get("seed")) for c in server.calls) == [(0.0, None), (0.4, 3)]
 
 
 def test_greedy_requests_in_one_call_keep_their_order():

@@ -43,6 +43,9 @@ class GenerationConfig:
     max_new_tokens: int = 96
     temperature: float = 0.7
     threads: int = 0  # 0: let torch decide
+    # sampled answers (the self-consistency vote) are drawn from this seed, so the same question gets the same
+    # verdict twice and a run can be repeated; -1: a fresh draw every time
+    seed: int = 0
     precision: str = "fp32"  # the local generator's weights: fp32 | bf16 | auto (bfloat16 where the CPU has it natively)
 
 

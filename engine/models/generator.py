@@ -37,7 +37,8 @@ def build_generator(config: Config) -> Generator:
         return OpenAICompatibleGenerator.from_config(config)
     if options.backend != "transformers":
         raise StudyBuddyError(f"'{options.backend}' is not a generator backend.", "Use backend = \"transformers\" or \"openai\" in [generator].")
-    return TransformersGenerator(resolve_configured_checkpoint(config), threads=config.generation.threads, precision=config.generation.precision)
+    seed = config.generation.seed if config.generation.seed >= 0 else None
+    return TransformersGenerator(resolve_configured_checkpoint(config), threads=config.generation.threads, seed=seed, precision=config.generation.precision)
 
 
 def resolve_configured_checkpoint(config: Config) -> LoadedCheckpoint:

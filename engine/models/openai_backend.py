@@ -47,6 +47,7 @@ class OpenAICompatibleGenerator:
         max_workers: int = 8,
         check: bool = True,
         backoff_s: float = 0.5,
+        seed: int | None = None,
     ):
         if not base_url:
             raise StudyBuddyError("The openai generator backend needs a base_url.", 'Set [generator] base_url = "http://host:8000/v1" (or --endpoint URL).')
@@ -57,6 +58,7 @@ class OpenAICompatibleGenerator:
         self.api_key = api_key
         self.max_workers = max_workers
         self.backoff_s = backoff_s
+        self.seed = seed
         served = self._served_model() if check else None
         self.manifest = ModelManifest(
             spec=self.model,
@@ -75,7 +77,8 @@ class OpenAICompatibleGenerator:
         options = config.generator_options
         model = "" if config.generator == PACKAGED_GENERATOR else config.generator  # "": whatever the server serves
         api_key = os.environ.get(options.api_key_env) if options.api_key_env else None
-        return cls(options.base_url, model, timeout_s=options.timeout_s, retries=options.retries, api_key=api_key or None)
+        seed = config.generation.seed if config.generation.seed >= 0 else None
+        return cls(options.base_url, model, timeout_s=options.timeout_s, retries=options.retries, api_key=api_key or None, seed=seed)
 
     # --- the interface --------------------------------------------------------------------------------------
     def generate(self, requests: list[GenerationRequest]) -> list[list[str]]:
@@ -98,6 +101,8 @@ class OpenAICompatibleGenerator:
             }
             if request.temperature > 0:
                 body["top_p"] = 0.95
+                if self.seed is not None:  # OpenAI's `seed`; servers that ignore it still answer
+                    body["seed"] = self.seed
             got = _choice_texts(self._call("POST", "/chat/completions", body), self.base_url + "/chat/completions")
             if len(got) < want:
                 log.info("the endpoint returned %d of %d choices; asking again for the rest", len(got), want)
