@@ -1,14 +1,15 @@
-"""The learned safety layer: a multi-label classifier over sentence embeddings (the packaged MiniLM), for the
+"""The learned safety layer: a multi-label classifier over the packaged MiniLM's reading of a text, for the
 question before retrieval and for the final answer before display. The rules stay as a second opinion: a message
 is stopped when the classifier is confident *or* a rule fires (engine/safety/input_rails.py, output_rails.py).
 
-The head is small (a linear layer per label over a 384-dim embedding) and ships in the repository
+The head is small (a standardising scaler and a linear layer per label over 768 features: the sentence embedding
+and a middle layer's mean, engine/safety/features.py) and ships in the repository
 (engine/safety/data/classifier_head.npz + classifier_head.json, trained by `scripts/train_safety_classifier` from
 the shipped data beside it). A missing or corrupt head is an error naming the file and the fix: the tutor never
 runs without it.
 
 Long messages are read in windows (the first and last `window_words` words): jailbreak templates put the request
-at the end, role-play frames at the start; the message's vector is the normalised mean of its windows' vectors.
+at the end, role-play frames at the start; the message's features are the mean of its windows' features.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from engine.core.errors import StudyBuddyError
-from knowledge_base.embeddings import Embedder
+from engine.safety.features import FEATURES, LayerFeatures
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +68,29 @@ def windows(text: str, window_words: int = WINDOW_WORDS) -> list[str]:
 
 @dataclass(frozen=True)
 class Head:
-    """One logistic unit per label: p = sigmoid(x · weights[:, j] + bias[j])."""
+    """One logistic unit per label over standardised features: p = sigmoid(((x - mean) / scale) · weights[:, j] + bias[j])."""
 
     weights: np.ndarray  # (dimension, len(labels))
     bias: np.ndarray  # (len(labels),)
     labels: tuple[str, ...]
+    mean: np.ndarray | None = None  # (dimension,); None: features are used as they come
+    scale: np.ndarray | None = None
+
+    def standardised(self, vectors: np.ndarray) -> np.ndarray:
+        x = vectors.astype(np.float32)
+        return x if self.mean is None else (x - self.mean) / self.scale
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        logits = vectors.astype(np.float32) @ self.weights + self.bias
+        logits = self.standardised(vectors) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
 
     def save(self, path: Path) -> str:
         """Writes the arrays; returns their sha256 (the manifest keeps it, so a damaged file is refused)."""
+        arrays = {"weights": self.weights.astype(np.float32), "bias": self.bias.astype(np.float32)}
+        if self.mean is not None:
+            arrays |= {"mean": self.mean.astype(np.float32), "scale": self.scale.astype(np.float32)}
         with path.open("wb") as f:
-            np.savez(f, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32))
+            np.savez(f, **arrays)
         return sha256(path)
 
 
@@ -89,8 +99,8 @@ def sha256(path: Path) -> str:
 
 
 class SafetyClassifier:
-    """`score(texts)` embeds in batches and returns one ClassifierScore per text. The embedder is any object with
-    `embed(texts) -> (n, dimension) array` of L2-normalised rows (knowledge_base.embeddings.Embedder)."""
+    """`score(texts)` reads texts in batches and returns one ClassifierScore per text. The embedder is any object
+    with `embed(texts) -> (n, dimension) array` (engine.safety.features.LayerFeatures for the shipped head)."""
 
     def __init__(self, head: Head, embedder, manifest: dict):
         self.head = head
@@ -102,8 +112,8 @@ class SafetyClassifier:
 
     @classmethod
     def load(cls, folder: Path = DATA_DIR, embedder=None) -> "SafetyClassifier":
-        """The shipped head (or one in `folder`), checked against its manifest. `embedder` defaults to the packaged
-        MiniLM the head was trained on; the model itself loads on first use."""
+        """The shipped head (or one in `folder`), checked against its manifest. `embedder` defaults to the features
+        of the packaged MiniLM the head was trained on; the model itself loads on first use."""
         manifest_path, arrays_path = folder / f"{HEAD_NAME}.json", folder / f"{HEAD_NAME}.npz"
         fix = "Reinstall StudyBuddy (the head ships in engine/safety/data/), or rebuild it with `scripts/train_safety_classifier`."
         if not manifest_path.exists() or not arrays_path.exists():
@@ -122,17 +132,23 @@ class SafetyClassifier:
         try:
             with np.load(arrays_path, allow_pickle=False) as data:
                 weights, bias = np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32)
+                mean = np.asarray(data["mean"], dtype=np.float32) if "mean" in data.files else None
+                scale = np.asarray(data["scale"], dtype=np.float32) if "scale" in data.files else None
         except (OSError, ValueError, KeyError) as err:
             raise SafetyClassifierError(f"The safety classifier {arrays_path} cannot be read ({err}).", fix) from err
         if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),) or set(HARMFUL) - set(labels):
             raise SafetyClassifierError(f"The safety classifier {arrays_path} has the wrong shape {weights.shape} for labels {labels}.", fix)
+        if (mean is None) != (scale is None) or (mean is not None and (mean.shape != (weights.shape[0],) or scale.shape != mean.shape or not (scale > 0).all())):
+            raise SafetyClassifierError(f"The safety classifier {arrays_path} has a damaged scaler.", fix)
         if embedder is None:
-            embedder = Embedder(manifest.get("embedder", "packaged:all-MiniLM-L6-v2"), batch_size=64)
-        return cls(Head(weights, bias, labels), embedder, manifest)
+            if manifest.get("features") != FEATURES:
+                raise SafetyClassifierError(f"The safety classifier {arrays_path} was trained on features {manifest.get('features')!r}; this StudyBuddy reads {FEATURES!r}.", fix)
+            embedder = LayerFeatures(manifest.get("embedder", "packaged:all-MiniLM-L6-v2"))
+        return cls(Head(weights, bias, labels, mean, scale), embedder, manifest)
 
     # --- scoring ------------------------------------------------------------------------------------------------
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """One L2-normalised vector per text: the mean of its windows' embeddings."""
+        """One feature vector per text: the mean of its windows' features."""
         # a window is embedded once however often it occurs: red-team files repeat the same jailbreak wrapper
         # around many goals, so the same opening (or closing) 64 words come back again and again
         slot: dict[str, int] = {}
@@ -147,8 +163,8 @@ class SafetyClassifier:
         embedded = unique[np.asarray(piece_of, dtype=np.int64)]
         out = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
         np.add.at(out, np.asarray(owner, dtype=np.int64), embedded)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        counts = np.bincount(np.asarray(owner, dtype=np.int64), minlength=len(texts)).astype(np.float32)
+        return out / np.maximum(counts, 1.0)[:, None]
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return self.head.probabilities(self.vectors(texts)) if texts else np.zeros((0, len(self.head.labels)), np.float32)

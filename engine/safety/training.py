@@ -146,10 +146,14 @@ def label_matrix(examples: list[Example]) -> np.ndarray:
     return y
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, c: float = 4.0) -> Head:
-    """One class-balanced logistic regression per label."""
+def fit_head(x: np.ndarray, y: np.ndarray, c: float = 0.025) -> Head:
+    """One class-balanced logistic regression per label over features standardised on `x` (the two halves of the
+    features differ in scale by an order of magnitude; standardised, one C regularises both alike)."""
     from sklearn.linear_model import LogisticRegression
 
+    mean = x.mean(axis=0).astype(np.float32)
+    scale = np.maximum(x.std(axis=0), 1e-6).astype(np.float32)
+    x = (x - mean) / scale
     weights = np.zeros((x.shape[1], y.shape[1]), dtype=np.float32)
     bias = np.zeros(y.shape[1], dtype=np.float32)
     for j in range(y.shape[1]):
@@ -159,7 +163,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, c: float = 4.0) -> Head:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
         model.fit(x, y[:, j])
         weights[:, j], bias[j] = model.coef_[0], model.intercept_[0]
-    return Head(weights, bias, LABELS)
+    return Head(weights, bias, LABELS, mean, scale)
 
 
 def harm_scores(head: Head, x: np.ndarray, labels: tuple[str, ...] = INPUT_LABELS) -> np.ndarray:
@@ -167,7 +171,7 @@ def harm_scores(head: Head, x: np.ndarray, labels: tuple[str, ...] = INPUT_LABEL
     return p[:, [LABELS.index(label) for label in labels]].max(axis=1)
 
 
-def out_of_fold_scores(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+def out_of_fold_scores(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = 0.025) -> tuple[np.ndarray, np.ndarray]:
     """Input and output harm scores for every training example from a head that never saw its group."""
     fold = np.array([int(hashlib.sha1(g.encode()).hexdigest(), 16) % folds for g in groups])
     inp, outp = np.zeros(len(x)), np.zeros(len(x))
@@ -188,7 +192,7 @@ def tune_threshold(scores: np.ndarray, harmful: np.ndarray, benign_budget: float
 def data_fingerprint(data: Path = DATA_DIR, redteam: Path = REDTEAM_DIR) -> str:
     digest = hashlib.sha256()
     files = sorted(p for p in data.glob("*.jsonl")) + [p for p in (redteam / "prompts.jsonl", redteam / "benign.jsonl") if p.exists()]
-    for path in files + [Path(__file__), Path(__file__).with_name("classifier.py")]:
+    for path in files + [Path(__file__), Path(__file__).with_name("classifier.py"), Path(__file__).with_name("features.py")]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -197,7 +201,7 @@ def data_fingerprint(data: Path = DATA_DIR, redteam: Path = REDTEAM_DIR) -> str:
 CHILD_QUESTIONS = ("qasc", "qasc_choices", "kid", "near_line", "openstax")  # what a child asks, or a book says: the false-refusal budget
 
 
-def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = 8.0,
+def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = 0.025,
           input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
     """Embed the training split, tune thresholds out of fold, fit the head on the whole training split and write it
     (classifier_head.npz + .json) into `folder`. Returns the manifest."""
@@ -221,6 +225,7 @@ def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = No
     checksum = head.save(folder / f"{HEAD_NAME}.npz")
     manifest = {
         "labels": list(LABELS), "sha256": checksum, "embedder": getattr(embedder, "name", "packaged:all-MiniLM-L6-v2"),
+        "features": getattr(embedder, "features", "unknown"),
         "window_words": WINDOW_WORDS, "thresholds": {"input": round(input_threshold, 4), "output": round(output_threshold, 4)},
         "trained_on": {"examples": len(trainset), "harmful": int(harmful.sum()), "benign": int((~harmful).sum()),
                        "held_out_share": HELD_OUT_SHARE / 100, "data_fingerprint": data_fingerprint()},
@@ -239,7 +244,7 @@ def _vectors_with_progress(reader, examples: list[Example]) -> np.ndarray:
     parts, step = [], 256
     for start in tqdm(range(0, len(examples), step), desc="safety classifier: embedding", unit="batch"):
         parts.append(reader.vectors([ex.text for ex in examples[start : start + step]]))
-    return np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
+    return np.concatenate(parts) if parts else np.zeros((0, reader.head.weights.shape[0]), np.float32)
 
 
 def head_checksum(folder: Path = DATA_DIR) -> str:
