@@ -1,11 +1,18 @@
-"""Cutting documents into passages along headings and sentences (llama-index node parsers), keeping citations."""
+"""Cutting documents into passages along headings and sentences (llama-index node parsers), keeping citations.
+
+Chunk sizes are counted in the embedding model's own tokens (its tokenizer is given to llama-index's
+SentenceSplitter), so a chunk of `chunk_size` tokens is never cut short when it is embedded: a chunk_size the
+embedder cannot read whole is refused."""
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 
 from engine.core.config import ChunkingConfig
+from engine.core.errors import StudyBuddyError
+from engine.core.packaged import PACKAGED_EMBEDDER, embedder_tokenizer
 from knowledge_base.sources import SourceDoc
 
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -25,12 +32,21 @@ class Chunk:
 
 
 class Chunker:
-    def __init__(self, config: ChunkingConfig):
+    """`chunk(doc)`: the document's passages, each at most `config.chunk_size` tokens of the embedder `embedder`."""
+
+    def __init__(self, config: ChunkingConfig, embedder: str = PACKAGED_EMBEDDER):
         from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
 
+        tokenizer, self.token_limit = embedder_tokenizer(embedder)
+        readable = self.token_limit - 2  # [CLS] and [SEP]
+        if config.chunk_size > readable:
+            raise StudyBuddyError(
+                f"[chunking] chunk_size = {config.chunk_size} is more than the embedding model '{embedder}' reads ({readable} tokens): "
+                "the end of every long chunk would be lost.", f"Set chunk_size to {readable} or less.")
         self.config = config
+        self.count_tokens = _token_counter(tokenizer)
         self._markdown = MarkdownNodeParser()
-        self._sentences = SentenceSplitter(chunk_size=config.chunk_size, chunk_overlap=config.chunk_overlap)
+        self._sentences = SentenceSplitter(chunk_size=config.chunk_size, chunk_overlap=config.chunk_overlap, tokenizer=self.count_tokens)
 
     def chunk(self, doc: SourceDoc) -> list[Chunk]:
         from llama_index.core import Document
@@ -66,6 +82,18 @@ class Chunker:
                     )
                 )
         return chunks
+
+
+def _token_counter(tokenizer):
+    """text -> its tokens, every one of them (the splitter calls this for every piece it weighs, so the Rust
+    tokenizer is called directly, on a copy without the truncation and padding a tokenizer.json may carry)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return lambda text: tokenizer.encode(text, add_special_tokens=False, truncation=False)
+    backend = copy.deepcopy(backend)
+    backend.no_truncation()
+    backend.no_padding()
+    return lambda text: backend.encode(text, add_special_tokens=False).ids
 
 
 def _only_heading(text: str) -> bool:

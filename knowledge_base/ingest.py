@@ -79,7 +79,7 @@ def _ingest(config, paths, library, book, remove_books, progress) -> IngestRepor
         _check_compatible(old_manifest, config, library)
     old_docs: dict = old_manifest["documents"] if old_manifest else {}
     old_files: dict = old_manifest["files"] if old_manifest else {}
-    rechunk_all = bool(old_manifest) and old_manifest["chunking"] != asdict(config.chunking)
+    rechunk_all = bool(old_manifest) and old_manifest["chunking"] != chunking_record(config)
 
     unknown = [b for b in remove_books if b not in {d["book"] for d in old_docs.values()}]
     if unknown:
@@ -135,7 +135,7 @@ def _ingest(config, paths, library, book, remove_books, progress) -> IngestRepor
         return report
 
 
-    chunker = Chunker(config.chunking)
+    chunker = Chunker(config.chunking, config.embedder)
     new_chunks: list[Chunk] = []
     doc_meta: dict[str, dict] = {}
     for doc in fresh:
@@ -220,6 +220,11 @@ class EmbedderMismatch(StudyBuddyError):
         )
 
 
+def chunking_record(config) -> dict:
+    """What the chunks were cut with: a library cut otherwise (or counted in another model's tokens) is cut again."""
+    return {**asdict(config.chunking), "tokens_of": config.embedder}
+
+
 def _manifest(config, library, embedder, documents, files, chunks, old_manifest) -> dict:
     books: dict[str, dict] = {}
     for doc in documents.values():
@@ -237,7 +242,7 @@ def _manifest(config, library, embedder, documents, files, chunks, old_manifest)
             "normalized": True,
             "precision": config.embedder_precision,
         },
-        "chunking": asdict(config.chunking),
+        "chunking": chunking_record(config),
         "index_type": config.retrieval.index_type,
         "created": old_manifest["created"] if old_manifest else now,
         "updated": now,

@@ -54,6 +54,19 @@ def test_ingest_then_second_run_changes_nothing(config, tmp_path):
     assert set(manifest["documents"]) == {"space/planets.md", "space/rain.md"}
 
 
+def test_a_library_cut_in_other_tokens_is_cut_again(config, tmp_path):
+    book = make_book(tmp_path / "space", {"planets.md": PLANETS, "rain.md": RAIN})
+    ingest(config, [book], "science")
+    version = store.current_version(store.library_dir(config.libraries_dir, "science"))
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["chunking"]["tokens_of"] == config.embedder
+    del manifest["chunking"]["tokens_of"]  # a library from before chunks were counted in the embedder's tokens
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    again = ingest(config, [book], "science")
+    assert again.changed == 2 and again.wrote
+    assert store.read_manifest(config.libraries_dir, "science")["chunking"]["tokens_of"] == config.embedder
+
+
 def test_changed_document_is_replaced_and_book_removed(config, tmp_path):
     book = make_book(tmp_path / "space", {"planets.md": PLANETS, "rain.md": RAIN})
     ingest(config, [book], "science")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 from functools import lru_cache
@@ -77,6 +78,28 @@ def load_embedder(name: str = PACKAGED_EMBEDDER):
         ) from err
     log.info("embedder loaded from %s", path)
     return model
+
+
+@lru_cache(maxsize=4)
+def embedder_tokenizer(name: str = PACKAGED_EMBEDDER):
+    """The embedding model's own tokenizer (no model weights), and how many tokens of a text the model reads
+    (its sentence-transformers max_seq_length, [CLS] and [SEP] included)."""
+    from transformers import AutoTokenizer
+
+    quiet_loading()
+    path = embedder_path(name)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise MissingModelError(
+            f"Could not load the tokenizer of the embedding model '{name}' ({path}): {err}",
+            "Give a local model folder, or run `make setup` for the packaged one.",
+        ) from err
+    limit = int(min(tokenizer.model_max_length, 100_000))
+    config = Path(path) / "sentence_bert_config.json"
+    if config.exists():
+        limit = int(json.loads(config.read_text(encoding="utf-8")).get("max_seq_length") or limit)
+    return tokenizer, limit
 
 
 @lru_cache(maxsize=1)
