@@ -98,7 +98,7 @@ def load(libraries: Path, name: str) -> LibraryData:
     if manifest.get("format") != FORMAT_VERSION:
         raise StudyBuddyError(
             f"Library '{name}' was written by another version of StudyBuddy (format {manifest.get('format')}).",
-            f"Ingest its books again into a new library.",
+            "Ingest its books again into a new library.",
         )
     chunks = [Chunk(**json.loads(line)) for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
     embeddings = np.load(version / "embeddings.npy")

@@ -12,17 +12,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 SHARED_DATA = REPO.parent / "shared" / "data"
 
+from engine.core.quiet import quiet_libraries  # noqa: E402  (after the import path is set)
+
 
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
+    quiet_libraries()
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 from engine.core.config import Config
 from engine.core.errors import StudyBuddyError
 from engine.core.packaged import PACKAGED_GENERATOR
+from engine.core.quiet import quiet_libraries as quiet_core
 from engine.models.checkpoints import load_causal_lm, resolve_checkpoint
 
 log = logging.getLogger(__name__)
@@ -181,15 +181,6 @@ def check_loadable(folder: Path) -> str:
 
 
 def quiet_libraries() -> None:
-    import warnings
+    import datasets  # noqa: F401  (training reads through it; loaded first, so its progress bars go off too)
 
-    warnings.filterwarnings("ignore", message=r".*`gradient_checkpointing` is deprecated.*", category=FutureWarning)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for name in ("datasets", "trl", "accelerate", "peft", "torch"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        import datasets
-
-        datasets.disable_progress_bars()
-    except ImportError:
-        pass
+    quiet_core()

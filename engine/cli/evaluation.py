@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.core.config import Config
 from engine.core.errors import StudyBuddyError
+from engine.core.quiet import quiet_libraries
 from engine.evaluation.report import CONTRACT, LABELS, fmt
 from engine.evaluation.runner import RESULTS, run_eval
 
@@ -111,13 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        import os
-        import warnings
-
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        warnings.filterwarnings("ignore")
-        for name in ("transformers", "sentence_transformers", "httpx", "faiss", "bm25s"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+        quiet_libraries(all_warnings=True)
     try:
         config = Config.load(args.config).with_overrides(home=args.home)
         return cmd_eval(args, config)

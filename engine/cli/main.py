@@ -12,6 +12,7 @@ from engine.cli.evaluation import add_eval_parser, cmd_eval
 from engine.cli.model import add_model_info_parser, add_model_options, apply_model_options, cmd_model_info
 from engine.core.config import Config
 from engine.core.errors import StudyBuddyError
+from engine.core.quiet import quiet_libraries
 from engine.models.checkpoints import resolve_generator
 from engine.pipeline import Tutor
 from engine.safety.input_rails import InputRails
@@ -291,13 +292,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _quiet_libraries() -> None:
-    import os
-    import warnings
-
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    warnings.filterwarnings("ignore")
-    for name in ("transformers", "sentence_transformers", "httpx", "faiss", "bm25s"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    quiet_libraries(all_warnings=True)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ RULES: list[Rule] = [
     rule("procedural", WEAPONS, r"\b(?:step by step|all the steps|exact (?:amounts?|steps|recipe)|ingredients|in detail|be realistic|realistic(?:ally)?|real instructions|what (?:would|do|does) (?:they|i|you|someone|he|she|a person) need)\b", weight=0.3),
     rule("mentions crime", CRIME, r"\b(?:steal|stealing|shoplift\w*|break into|pick (?:a|the) lock|without getting caught)\b", weight=0.4),
     rule("mentions a weapon", WEAPONS, rf"\b{_WEAPON}\b", weight=0.35),
-    rule("mentions drugs", DRUGS, rf"\b(?:cocaine|meth|heroin|weed|marijuana|vodka|beer|drunk|high|vape|pills)\b", weight=0.3),
+    rule("mentions drugs", DRUGS, r"\b(?:cocaine|meth|heroin|weed|marijuana|vodka|beer|drunk|high|vape|pills)\b", weight=0.3),
     rule("mentions violence", VIOLENCE, rf"\b{_HARM}\b.{{0,30}}\b{_PEOPLE}\b", weight=0.35),
     rule("mentions sex", SEXUAL, r"\b(?:sex|naked|nude|kiss(?:ing)?)\b", weight=0.3),
 ]
