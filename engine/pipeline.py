@@ -13,8 +13,8 @@ question; a shown answer that still does not answer it is replaced by the book's
 verdict records which check decided it and why.
 
 `check` starts at "decompose" with an answer a teacher pasted in (or a test fixed), so the same verification judges
-any text. Nothing reaches the caller before verification has finished. Components are built lazily on first use and
-kept, so a long-running app pays for loading once.
+any text. Nothing reaches the caller before verification has finished. The models and checkers are a `Components` record
+(engine/components.py), built lazily on first use and kept, so a long-running app pays for loading once.
 """
 
 from __future__ import annotations
@@ -22,28 +22,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cached_property
 
 import numpy as np
 
+from engine.components import Components
 from engine.core.config import Config
 from engine.core.text import NOT_IN_BOOKS, says_not_in_books
 from engine.core.text import sentences as split_sentences
 from engine.core.timing import StageTimings, timed
 from engine.core.vocabulary import Answer, AnswerVerdict, Claim, ClaimVerdict, Passage, Support, Verdict
-from engine.models.generator import build_generator
 from engine.models.requests import GenerationRequest, Generator
 from engine.prompts import grounded_messages
 from engine.safety import SafetyRails, SafetySession
 from engine.safety.rails import DISABLED
-from knowledge_base import library as store
-from knowledge_base.embeddings import Embedder
-from knowledge_base.ingest import ensure_sample_library
-from knowledge_base.injection import QuotingRetriever
-from knowledge_base.retrieval import Retriever
 from verifiers import verdict as verdicts
-from verifiers.answer_terms import AnswerTerms
-from verifiers.answerability import Answerability, narrow
+from verifiers.answerability import narrow
 from verifiers.answers_question import (
     answers,
     as_statement,
@@ -55,19 +48,18 @@ from verifiers.answers_question import (
     short_answer_claim,
 )
 from verifiers.arithmetic import check_claim, find_arithmetic
-from verifiers.claim_verifier import ClaimVerifier
 from verifiers.cove_questions import plan_questions
-from verifiers.decompose import ClaimDecomposer
 from verifiers.refutation import refutes
-from verifiers.self_consistency import SelfConsistency
-from verifiers.slot_conflict import SlotConflicts
 
 log = logging.getLogger(__name__)
 
 
 class Tutor:
-    def __init__(self, config: Config):
+    """`ask` and `check`, over `components` (engine/components.py: built from the config on first use unless given)."""
+
+    def __init__(self, config: Config, components: Components | None = None):
         self.config = config
+        self.components = components if components is not None else Components(config)
         self._variants: dict[tuple, Tutor] = {}
 
     # --- the story ------------------------------------------------------------------------------------------
@@ -381,77 +373,34 @@ class Tutor:
         return Answer(question, NOT_IN_BOOKS, list(passages), self.model_name, timings, verdict, model_manifest=manifest)
 
     def variant(self, **verification_changes) -> "Tutor":
-        """A tutor with other verification settings (e.g. mode="cascade") sharing this one's loaded components
-        (every cached property below; the voter is built again when its similarity threshold changes). Asked twice
-        for the same settings, it is the same tutor."""
+        """A tutor with other verification settings (e.g. mode="cascade") sharing this one's components. Asked
+        twice for the same settings, it is the same tutor."""
         key = tuple(sorted(verification_changes.items()))
         if key not in self._variants:
-            twin = Tutor(replace(self.config, verification=replace(self.config.verification, **verification_changes)))
-            for name, member in vars(Tutor).items():
-                if isinstance(member, cached_property) and not (name == "voter" and "group_similarity" in verification_changes):
-                    twin.__dict__[name] = getattr(self, name)
-            self._variants[key] = twin
+            components = self.components.with_verification(**verification_changes)
+            self._variants[key] = Tutor(components.config, components)
         return self._variants[key]
 
     def sharing(self, retriever, generator: Generator, verifier, safety: SafetyRails) -> "Tutor":
         """This tutor with other instances of its models (engine/classroom.py passes ones whose calls are batched
-        across students). What is built on the embedder (answerability, voting) is built again on the new one; the
-        parsing components are shared."""
-        twin = Tutor(self.config)
-        twin.retriever, twin.generator, twin.verifier, twin.safety = retriever, generator, verifier, safety
-        twin.decomposer, twin.answer_terms, twin.slot_conflicts = self.decomposer, self.answer_terms, self.slot_conflicts
-        return twin
+        across students)."""
+        return Tutor(self.config, self.components.sharing(retriever, generator, verifier, safety))
 
     def _raw_passage_text(self, chunk_id: int) -> str | None:
         """A passage as its book has it, before planted instructions were neutralised (for the output layer)."""
         raw = getattr(self.retriever, "raw_text", None)
         return raw(chunk_id) if raw is not None else None
 
-    # --- components -------------------------------------------------------------------------------------------
-    @cached_property
-    def safety(self) -> SafetyRails:
-        return SafetyRails(self.config.safety)
-
-    @cached_property
-    def retriever(self):
-        if self.config.library == "sample":
-            ensure_sample_library(self.config)
-        data = store.load(self.config.libraries_dir, self.config.library)
-        retriever = Retriever(data, Embedder(self.config.embedder, precision=self.config.embedder_precision), self.config.retrieval)
-        # every passage reaches the pipeline with planted instructions neutralised (knowledge_base/injection.py)
-        return QuotingRetriever(retriever) if self.config.safety.enabled and self.config.safety.neutralise_passages else retriever
-
-    @cached_property
-    def generator(self) -> Generator:
-        """The configured backend, its checkpoint validated first: a broken model raises StudyBuddyError with the
-        reason here (the app shows it and answers nothing) instead of answering with garbage."""
-        return build_generator(self.config)
-
-    @cached_property
-    def verifier(self):
-        return ClaimVerifier.load(
-            self.config.cache_dir, nli_model=self.config.verification.nli_model, precision=self.config.embedder_precision
-        )
-
-    @cached_property
-    def answerability(self):
-        return Answerability(self.retriever.embedder, self.verifier.docs)
-
-    @cached_property
-    def answer_terms(self):
-        return AnswerTerms(self.verifier.docs)
-
-    @cached_property
-    def slot_conflicts(self):
-        return SlotConflicts(self.verifier.docs)
-
-    @cached_property
-    def decomposer(self):
-        return ClaimDecomposer()
-
-    @cached_property
-    def voter(self):
-        return SelfConsistency(self.retriever.embedder, self.config.verification.group_similarity)
+    # --- components (read-only: give others through Components) ------------------------------------------------
+    safety = property(lambda self: self.components.safety)
+    retriever = property(lambda self: self.components.retriever)
+    generator = property(lambda self: self.components.generator)
+    verifier = property(lambda self: self.components.verifier)
+    answerability = property(lambda self: self.components.answerability)
+    answer_terms = property(lambda self: self.components.answer_terms)
+    slot_conflicts = property(lambda self: self.components.slot_conflicts)
+    decomposer = property(lambda self: self.components.decomposer)
+    voter = property(lambda self: self.components.voter)
 
     @property
     def model_name(self) -> str:

@@ -14,6 +14,7 @@ import pytest
 from engine.core.config import Config
 from engine.core.text import NOT_IN_BOOKS
 from engine.core.vocabulary import Check, Support, Verdict
+from engine.components import Components
 from engine.pipeline import Tutor
 from tests.conftest import REPO
 
@@ -74,12 +75,11 @@ def test_a_question_the_books_do_not_cover_is_turned_away_before_generating(tuto
 
 
 def test_turning_a_question_away_loads_no_generator_and_logs_no_model(tutor):
-    fresh = Tutor(tutor.config)
-    for name in ("retriever", "verifier", "answerability", "safety"):  # shared, so only the generator could be loaded
-        fresh.__dict__[name] = getattr(tutor, name)
+    shared = {name: getattr(tutor, name) for name in ("retriever", "verifier", "answerability", "safety")}  # only the generator could be loaded
+    fresh = Tutor(tutor.config, Components(tutor.config, **shared))
     answer = fresh.ask("What is the capital of Australia?")
     assert answer.verdict.verdict is Verdict.ABSTAINED
-    assert "generator" not in fresh.__dict__, "an abstention decided by retrieval must not load the model"
+    assert not fresh.components.loaded("generator"), "an abstention decided by retrieval must not load the model"
     assert answer.model_manifest is None and answer.to_json()["model"] == tutor.config.generator
 
 
