@@ -178,3 +178,11 @@ def test_a_short_sft_then_lora_dpo_run_leaves_checkpoints_the_loader_accepts(tmp
     assert (dpo_dir / "dpo_rewards.csv").read_text().startswith("step,loss,rewards/chosen")
     adapter = resolve_checkpoint(str(dpo_dir / "checkpoint-1"), cache)
     assert adapter.manifest.kind == "adapter" and adapter.adapter is not None
+
+
+def test_a_reply_saying_one_sentence_over_and_over_rambles_and_a_plain_one_does_not():
+    from engine.alignment.judges import rambles
+
+    assert rambles("Plants make food. Plants make food! Plants make food [1].") == "repeats itself"
+    assert rambles("Plants make food from light [1]. They need water too. Plants make food.") is None
+    assert rambles("See [1] [2] [3] for this.") == "rambles: a run of citation marks"

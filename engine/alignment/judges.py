@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from engine.core.text import ABSTENTION
+from engine.core.text import sentences as split_sentences
 
 GUIDING = re.compile(
     r"\?|\blet'?s\b|\btogether\b|\btry\b|\bstart with\b|\btell me\b|\bhelp you\b|\bcount\b|\blook (?:at|for)\b|\bfind\b|\bread\b|\byour own words\b|\bfirst idea\b|\bplan\b|\bstep\b",
@@ -62,7 +63,7 @@ def rambles(reply: str) -> str | None:
         return "rambles: a run of citation marks"
     if PASSAGE_LABEL.search(reply):
         return "copies the passage headings back"
-    sentences = [" ".join(re.findall(r"\w+", s.lower())) for s in re.split(r"[.!?]+", CITATION.sub(" ", reply))]
+    sentences = [" ".join(re.findall(r"\w+", s.lower())) for s in split_sentences(CITATION.sub(" ", reply))]
     counts: dict[str, int] = {}
     for sentence in sentences:
         if len(sentence.split()) >= 3:
