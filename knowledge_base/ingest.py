@@ -284,7 +284,9 @@ def flagged_passages(config: Config, library: str) -> list[dict]:
 
 
 def ensure_sample_library(config: Config, progress: bool = False) -> None:
-    """The bundled sample library is always available: build it on first use in a new data directory."""
-    if store.read_manifest(config.libraries_dir, "sample") is None:
-        log.info("building the bundled sample library in %s", config.libraries_dir)
+    """The bundled sample library is always available: build it on first use in a new data directory, and cut it
+    again when it was cut with other chunking settings (an older StudyBuddy, another embedder's tokens)."""
+    manifest = store.read_manifest(config.libraries_dir, "sample")
+    if manifest is None or manifest.get("chunking") != chunking_record(config):
+        log.info("%s the bundled sample library in %s", "building" if manifest is None else "re-cutting", config.libraries_dir)
         ingest(config, [SAMPLE_LIBRARY_DIR], "sample", book=SAMPLE_BOOK, progress=progress)

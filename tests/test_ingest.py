@@ -67,6 +67,22 @@ def test_a_library_cut_in_other_tokens_is_cut_again(config, tmp_path):
     assert store.read_manifest(config.libraries_dir, "science")["chunking"]["tokens_of"] == config.embedder
 
 
+def test_the_sample_library_is_cut_again_after_an_upgrade(tmp_path):
+    from engine.core.config import Config
+    from knowledge_base.ingest import ensure_sample_library
+
+    config = Config(home=tmp_path / "home")
+    ensure_sample_library(config)
+    version = store.current_version(store.library_dir(config.libraries_dir, "sample"))
+    manifest = json.loads((version / "manifest.json").read_text())
+    chunks = manifest["counts"]["chunks"]
+    manifest["chunking"] = {"chunk_size": 192, "chunk_overlap": 32}  # as an older StudyBuddy recorded it
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    ensure_sample_library(config)
+    again = store.read_manifest(config.libraries_dir, "sample")
+    assert again["chunking"]["tokens_of"] == config.embedder and again["counts"]["chunks"] == chunks
+
+
 def test_changed_document_is_replaced_and_book_removed(config, tmp_path):
     book = make_book(tmp_path / "space", {"planets.md": PLANETS, "rain.md": RAIN})
     ingest(config, [book], "science")
