@@ -196,11 +196,12 @@ class Tutor:
 
     def recheck_with_cove(self, question: str, verdict: AnswerVerdict, timings: dict[str, float]) -> AnswerVerdict:
         """Chain-of-verification for an already checked answer's unsure claims, then its verdict again."""
+        claim_verdicts = list(verdict.claims)  # the first verdict stays as it was
         with timed(timings, "cove"):
-            self.chain_of_verification(verdict.claims, question)
+            self.chain_of_verification(claim_verdicts, question)
         with timed(timings, "revise"):
-            self.write_corrections(verdict.claims, question)
-            return verdicts.finish(verdict.claims, True, self.config.verification)
+            self.write_corrections(claim_verdicts, question)
+            return verdicts.finish(claim_verdicts, True, self.config.verification)
 
     # --- the steps ------------------------------------------------------------------------------------------
     def generate_answers(self, question: str, passages: list[Passage], n: int, temperature: float) -> list[str]:
@@ -240,13 +241,15 @@ class Tutor:
     def chain_of_verification(self, claim_verdicts: list[ClaimVerdict], question: str = "") -> None:
         """Factored CoVe: one question per claim, answered from the books without the draft in sight, all
         questions in one batched generate call; then one verifier call weighs each claim against its
-        independent answer and against the passages its question retrieved."""
+        independent answer and against the passages its question retrieved. The claims it changes are replaced in
+        `claim_verdicts` by their new (frozen) verdicts."""
         v = self.config.verification
-        todo = [cv for cv in claim_verdicts if cv.correction is None]
+        where = [i for i, cv in enumerate(claim_verdicts) if cv.correction is None]
         if v.mode == "cascade":  # a claim a passage firmly backs cannot be overruled by CoVe (apply_cove): skip it
-            todo = [cv for cv in todo if not (cv.support is Support.SUPPORTED and cv.score >= v.support_threshold)]
-        if not todo:
+            where = [i for i in where if not (claim_verdicts[i].support is Support.SUPPORTED and claim_verdicts[i].score >= v.support_threshold)]
+        if not where:
             return
+        todo = [claim_verdicts[i] for i in where]
         questions = plan_questions([cv.claim.text for cv in todo])
         contexts = [[narrow(p, q) for p in self.retriever.retrieve(q, top_k=2)] for q in questions]
         requests = [
@@ -265,19 +268,19 @@ class Tutor:
         row = 0
         for i, (cv, q, a, ctx) in enumerate(zip(todo, questions, answers, contexts)):
             lacking = missing[i] if missing else None
-            verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v, lacking)
+            cv = verdicts.apply_cove(cv, q, a, probs[row], ctx, probs[row + 1 : row + 1 + len(ctx)], v, lacking)
             if v.slot_conflicts and ctx:
-                self.correct_slot_conflict(cv, q, a, ctx, probs[row + 1 : row + 1 + len(ctx)])
+                cv = self.correct_slot_conflict(cv, q, a, ctx, probs[row + 1 : row + 1 + len(ctx)])
+            claim_verdicts[where[i]] = cv
             row += 1 + len(ctx)
 
-    def correct_slot_conflict(self, cv: ClaimVerdict, question: str, independent: str, ctx: list[Passage], ctx_probs: np.ndarray) -> None:
+    def correct_slot_conflict(self, cv: ClaimVerdict, question: str, independent: str, ctx: list[Passage], ctx_probs: np.ndarray) -> ClaimVerdict:
         """A claim naming another name or number than the one the books pair with its question is corrected from
         the book's sentence (verifiers/slot_conflict.py). Arithmetic is settled by computing it."""
         if cv.support is Support.CONTRADICTED or check_claim(cv.claim.text) is not None:
-            return
+            return cv
         conflict = self.slot_conflicts.find(question, cv.claim.text, independent, [verdicts.passage_sentences(p) for p in ctx])
-        if conflict is not None:
-            verdicts.apply_slot_conflict(cv, conflict, ctx, ctx_probs, self.config.verification)
+        return cv if conflict is None else verdicts.apply_slot_conflict(cv, conflict, ctx, ctx_probs, self.config.verification)
 
     def score_pairs(self, claims: list[str], premises: list[str]) -> np.ndarray:
         """(n, 3) probabilities [supported, contradicted, unsupported] for claims[i] against premises[i], batched."""
@@ -301,9 +304,9 @@ class Tutor:
         """A contradicted claim is replaced by a clean sentence of its evidence passage that answers the question
         (verifiers/answers_question.py), the one closest to the question and the claim together; not by the
         sentence merely most similar to the claim. With no such sentence there is no correction (the claim is
-        left out)."""
+        left out). Corrected verdicts replace their entries in `claim_verdicts`."""
         asked = kid_words(question)
-        for cv in claim_verdicts:
+        for k, cv in enumerate(claim_verdicts):
             if cv.support is not Support.CONTRADICTED or cv.correction or cv.evidence is None:
                 continue
             pool = [cv.evidence.passage] + [p for p in passages if p.chunk_id != cv.evidence.passage.chunk_id][:3]
@@ -311,14 +314,14 @@ class Tutor:
             if asked.strip():
                 sentences = [s for s in sentences if answers(asked, s, min_coverage=0.3)]
             if not sentences:
-                cv.why = f"{cv.why} No sentence of its passages answers the question, so it is left out.".strip()
+                claim_verdicts[k] = replace(cv, why=f"{cv.why} No sentence of its passages answers the question, so it is left out.".strip())
                 continue
             vectors = self.retriever.embedder.embed([cv.claim.text, asked or cv.claim.text] + sentences)
             closeness = 2 * (vectors[2:] @ vectors[0]) + vectors[2:] @ vectors[1]
             # of the closest few, the one that most clearly contradicts the claim: a correction says the claim is wrong
             top = [int(i) for i in np.argsort(-closeness)[:4]]
             contra = self.score_pairs([cv.claim.text] * len(top), [sentences[i] for i in top])[:, 1]
-            cv.correction = sentences[top[int(np.argmax(contra + 0.25 * closeness[top]))]]
+            claim_verdicts[k] = replace(cv, correction=sentences[top[int(np.argmax(contra + 0.25 * closeness[top]))]])
 
     def _finish(self, question: str, passages: list[Passage], timings: dict, verdict: AnswerVerdict, book) -> Answer:
         """What the child sees must answer the question (verifiers/answers_question.py). The verified answer when it
@@ -362,7 +365,7 @@ class Tutor:
         quoted = verdicts.quote_book(sentence, verdict, v, replaced=verdict.verdict is not Verdict.ABSTAINED)
         quoted.revised_text = lead + quoted.revised_text
         if lead and quoted is not verdict:
-            quoted.claims[-1].why += f" It answers the yes-or-no question: {lead.strip()}"
+            quoted.claims[-1] = replace(quoted.claims[-1], why=f"{quoted.claims[-1].why} It answers the yes-or-no question: {lead.strip()}")
         return quoted
 
     def _abstain(self, question: str, timings: dict, why: str, passages: list[Passage] = (), generated: bool = False) -> Answer:

@@ -131,9 +131,9 @@ def test_cove_passages_must_hold_the_answer_terms_too():
     claim = Claim("A fluorescent light bulb has a tungsten filament.", (0, 49))
     passages = _passages("An incandescent light bulb has a thin tungsten filament.")
     verdict = decide_claim(claim, passages, np.array([[0.82, 0.1, 0.08]]), None, config, [("fluorescent",)])
-    apply_cove(verdict, "What has a tungsten filament?", "An incandescent bulb.", np.array([0.4, 0.3, 0.3]),
+    verdict = apply_cove(verdict, "What has a tungsten filament?", "An incandescent bulb.", np.array([0.4, 0.3, 0.3]),
                passages, np.array([[0.9, 0.05, 0.05]]), config, [("fluorescent",)])
     assert verdict.support is Support.UNSUPPORTED
-    apply_cove(verdict, "What has a tungsten filament?", "A fluorescent bulb.", np.array([0.4, 0.3, 0.3]),
+    verdict = apply_cove(verdict, "What has a tungsten filament?", "A fluorescent bulb.", np.array([0.4, 0.3, 0.3]),
                passages, np.array([[0.9, 0.05, 0.05]]), config, [()])
     assert verdict.support is Support.SUPPORTED and verdict.missing_terms == ()

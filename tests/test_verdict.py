@@ -57,13 +57,13 @@ def test_drop_policy_never_flags():
 
 def test_cove_disagreement_marks_an_unbacked_claim_and_finds_the_contradicting_passage():
     claim = cv("Lincoln wrote the Declaration.", Support.UNSUPPORTED, 0.3)
-    apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
+    claim = apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
     assert claim.support is Support.CONTRADICTED and claim.cove_answer == "Jefferson."
 
 
 def test_cove_never_overrules_a_claim_the_books_back():
     claim = cv("The Amazon flows through Brazil.", Support.SUPPORTED, 0.77)
-    apply_cove(claim, "What does it flow through?", "The rainforest.", np.array([0.0, 0.9, 0.1]), P[1:], np.array([[0.0, 0.9, 0.1]]), CONFIG)
+    claim = apply_cove(claim, "What does it flow through?", "The rainforest.", np.array([0.0, 0.9, 0.1]), P[1:], np.array([[0.0, 0.9, 0.1]]), CONFIG)
     assert claim.support is Support.SUPPORTED
 
 
@@ -176,14 +176,14 @@ def test_no_passage_means_retrieval_decided():
 
 def test_cove_records_that_it_changed_the_verdict_and_with_what_answer():
     claim = cv("Lincoln wrote the Declaration.", Support.UNSUPPORTED, 0.3)
-    apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
+    claim = apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
     assert claim.decided_by is Check.COVE
     assert claim.why == 'Asked "Who wrote it?", the books answer "Jefferson.", and "Rivers" contradicts it (p=0.90).'
 
 
 def test_cove_that_changes_nothing_leaves_the_deciding_check_alone():
     claim = decide_claim(Claim("The Amazon flows through Brazil.", (0, 31)), P, np.array([[0.77, 0.1, 0.13], [0.1, 0.1, 0.8]]), None, CONFIG)
-    apply_cove(claim, "What does it flow through?", "The rainforest.", np.array([0.0, 0.9, 0.1]), P[1:], np.array([[0.0, 0.9, 0.1]]), CONFIG)
+    claim = apply_cove(claim, "What does it flow through?", "The rainforest.", np.array([0.0, 0.9, 0.1]), P[1:], np.array([[0.0, 0.9, 0.1]]), CONFIG)
     assert claim.support is Support.SUPPORTED and claim.decided_by is Check.CLAIM_VERIFIER
 
 
@@ -192,9 +192,19 @@ def test_a_slot_conflict_records_both_answers():
 
     claim = cv("The Amazon empties into the Pacific Ocean.", Support.UNSUPPORTED, 0.4)
     conflict = Conflict(0, "The Amazon empties into the Atlantic Ocean.", ("Pacific", "Ocean"), ("Atlantic", "Ocean"))
-    apply_slot_conflict(claim, conflict, P[:1], np.array([[0.3, 0.4, 0.3]]), CONFIG)
+    claim = apply_slot_conflict(claim, conflict, P[:1], np.array([[0.3, 0.4, 0.3]]), CONFIG)
     assert claim.support is Support.CONTRADICTED and claim.correction == "The Amazon empties into the Atlantic Ocean."
     assert claim.decided_by is Check.SLOT_CONFLICT and claim.why == 'The books answer its question with "Atlantic Ocean", not "Pacific Ocean".'
+
+
+def test_a_claim_verdict_is_frozen_and_a_check_returns_a_new_one():
+    import dataclasses
+
+    claim = cv("Lincoln wrote the Declaration.", Support.UNSUPPORTED, 0.3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claim.support = Support.SUPPORTED
+    after = apply_cove(claim, "Who wrote it?", "Jefferson.", np.array([0.1, 0.8, 0.1]), P[:1], np.array([[0.05, 0.9, 0.05]]), CONFIG)
+    assert after.support is Support.CONTRADICTED and claim.support is Support.UNSUPPORTED and claim.cove_answer is None
 
 
 def test_a_quoted_book_sentence_is_decided_by_the_question_answer_check():

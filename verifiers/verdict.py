@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -61,14 +62,14 @@ def decide_claim(
         return ClaimVerdict(claim, Support.CONTRADICTED, p_contra, _evidence(passages, probs, best_contra), decided_by=check, why=why)
     closest = int(np.argmax(probs[:, 0]))
     lacking = tuple(missing[closest]) if missing is not None else ()
-    verdict = ClaimVerdict(claim, Support.UNSUPPORTED, float(probs[closest, 0]), _evidence(passages, probs, closest), missing_terms=lacking)
     if lacking and probs[closest, 0] >= config.support_threshold:
-        verdict.decided_by = Check.ANSWER_TERMS
-        verdict.why = (f"\"{passages[closest].section}\" matches its wording (p={probs[closest, 0]:.2f}) but does not say "
-                       f"{', '.join(repr(t) for t in lacking)}.")
+        check = Check.ANSWER_TERMS
+        why = (f"\"{passages[closest].section}\" matches its wording (p={probs[closest, 0]:.2f}) but does not say "
+               f"{', '.join(repr(t) for t in lacking)}.")
     else:
-        verdict.why = f"No passage backs it; the closest, \"{passages[closest].section}\", scores p={probs[closest, 0]:.2f}."
-    return verdict
+        check, why = Check.CLAIM_VERIFIER, f"No passage backs it; the closest, \"{passages[closest].section}\", scores p={probs[closest, 0]:.2f}."
+    return ClaimVerdict(claim, Support.UNSUPPORTED, float(probs[closest, 0]), _evidence(passages, probs, closest), missing_terms=lacking,
+                        decided_by=check, why=why)
 
 
 def _evidence(passages: list[Passage], probs: np.ndarray, i: int) -> Evidence | None:
@@ -103,49 +104,44 @@ def apply_cove(
     passage_probs: np.ndarray,
     config: VerificationConfig,
     missing: Sequence[tuple[str, ...]] | None = None,
-) -> None:
-    """Factored CoVe. The independent answer (given with its question) is weighed against the claim; the
+) -> ClaimVerdict:
+    """Factored CoVe (returns the claim's verdict after it). The independent answer (given with its question) is weighed against the claim; the
     passages retrieved for the verification question are new evidence. Disagreement on a claim the first
     evidence did not firmly back marks it for revision: contradicted where a passage contradicts it,
     otherwise unconfirmed. Agreement never overrules the books: only a passage can make a claim supported, and only
     one that contains the claim's answer terms (missing[j] empty)."""
-    verdict.cove_question, verdict.cove_answer = question, answer
+    verdict = replace(verdict, cove_question=question, cove_answer=answer)
     p_agree, p_disagree = float(answer_probs[0]), float(answer_probs[1])
     if verdict.support is Support.UNSUPPORTED and len(passages):
         backing = passage_probs[:, 0] if missing is None else np.where([not m for m in missing], passage_probs[:, 0], 0.0)
         best = int(np.argmax(backing))
         if backing[best] >= config.support_threshold:
-            verdict.decide(Support.SUPPORTED, backing[best], Check.COVE,
-                           f"The passage found for \"{question}\", \"{passages[best].section}\", backs it (p={backing[best]:.2f}).",
-                           _evidence(passages, passage_probs, best))
-            verdict.missing_terms = ()
-            return
+            return verdict.decided(Support.SUPPORTED, backing[best], Check.COVE,
+                                   f"The passage found for \"{question}\", \"{passages[best].section}\", backs it (p={backing[best]:.2f}).",
+                                   _evidence(passages, passage_probs, best), missing_terms=())
     # The books outweigh the small generator: a claim a passage backs is never overruled by its answer.
     firmly_backed = verdict.support is Support.SUPPORTED and verdict.score >= config.support_threshold
     disagrees = p_disagree >= config.contradiction_threshold and p_disagree > p_agree
     if not disagrees or firmly_backed or verdict.support is Support.CONTRADICTED:
-        return
+        return verdict
     if len(passages):
         worst = int(np.argmax(passage_probs[:, 1]))
         if passage_probs[worst, 1] >= config.contradiction_threshold:
-            verdict.decide(Support.CONTRADICTED, passage_probs[worst, 1], Check.COVE,
-                           f"Asked \"{question}\", the books answer \"{answer}\", and \"{passages[worst].section}\" "
-                           f"contradicts it (p={passage_probs[worst, 1]:.2f}).",
-                           _evidence(passages, passage_probs, worst))
-            return
-    verdict.decide(Support.UNSUPPORTED, min(verdict.score, 1.0 - p_disagree), Check.COVE,
-                   f"Asked \"{question}\", the books answer \"{answer}\", which disagrees with it (p={p_disagree:.2f}).")
+            return verdict.decided(Support.CONTRADICTED, passage_probs[worst, 1], Check.COVE,
+                                   f"Asked \"{question}\", the books answer \"{answer}\", and \"{passages[worst].section}\" "
+                                   f"contradicts it (p={passage_probs[worst, 1]:.2f}).",
+                                   _evidence(passages, passage_probs, worst))
+    return verdict.decided(Support.UNSUPPORTED, min(verdict.score, 1.0 - p_disagree), Check.COVE,
+                           f"Asked \"{question}\", the books answer \"{answer}\", which disagrees with it (p={p_disagree:.2f}).")
 
 
-def apply_slot_conflict(verdict: ClaimVerdict, conflict: Conflict, passages: list[Passage], passage_probs: np.ndarray, config: VerificationConfig) -> None:
+def apply_slot_conflict(verdict: ClaimVerdict, conflict: Conflict, passages: list[Passage], passage_probs: np.ndarray, config: VerificationConfig) -> ClaimVerdict:
     """The books pair the claim's question with another name or number (verifiers/slot_conflict.py): the claim is
     contradicted, whatever the verifier scored, and the book's sentence is its correction."""
     p_contra = float(passage_probs[conflict.passage, 1])
-    verdict.decide(Support.CONTRADICTED, max(p_contra, config.contradiction_threshold), Check.SLOT_CONFLICT,
-                   f"The books answer its question with \"{' '.join(conflict.book_answer)}\", not \"{' '.join(conflict.claim_answer)}\".",
-                   _evidence(passages, passage_probs, conflict.passage))
-    verdict.correction = as_sentence(conflict.sentence)
-    verdict.missing_terms = ()
+    return verdict.decided(Support.CONTRADICTED, max(p_contra, config.contradiction_threshold), Check.SLOT_CONFLICT,
+                           f"The books answer its question with \"{' '.join(conflict.book_answer)}\", not \"{' '.join(conflict.claim_answer)}\".",
+                           _evidence(passages, passage_probs, conflict.passage), correction=as_sentence(conflict.sentence), missing_terms=())
 
 
 def finish(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 
 
@@ -77,8 +77,11 @@ class Check(str, Enum):
     RETRIEVAL = "retrieval"  # no passage to check it against
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClaimVerdict:
+    """One claim's verdict. Frozen: a check that changes it returns a new one (`decided`), saying which check it
+    was and why, so no verdict is edited behind another check's back."""
+
     claim: Claim
     support: Support
     score: float
@@ -90,11 +93,10 @@ class ClaimVerdict:
     decided_by: Check = Check.CLAIM_VERIFIER
     why: str = ""  # what that check found, in a sentence a reviewer can read
 
-    def decide(self, support: Support, score: float, decided_by: Check, why: str, evidence: Evidence | None = None) -> None:
-        """Every check that changes a verdict changes it here, saying which check it was and why."""
-        self.support, self.score, self.decided_by, self.why = support, float(score), decided_by, why
-        if evidence is not None:
-            self.evidence = evidence
+    def decided(self, support: Support, score: float, decided_by: Check, why: str, evidence: Evidence | None = None, **changes) -> "ClaimVerdict":
+        """This verdict as the check `decided_by` decides it (and why); `changes` are other fields it sets."""
+        return replace(self, support=support, score=float(score), decided_by=decided_by, why=why,
+                       evidence=evidence if evidence is not None else self.evidence, **changes)
 
     def to_json(self) -> dict:
         return {

@@ -73,10 +73,9 @@ class SafetyRails:
         if verdict is None:
             return None
         clean = lambda t: self.output.clean(t, passages) if t else t  # noqa: E731
-        for cv in verdict.claims:
-            cv.claim = Claim(clean(cv.claim.text), cv.claim.span)
-            cv.correction, cv.cove_answer = clean(cv.correction), clean(cv.cove_answer)
-        return replace(verdict, revised_text=clean(verdict.revised_text))
+        claims = [replace(cv, claim=Claim(clean(cv.claim.text), cv.claim.span), correction=clean(cv.correction), cove_answer=clean(cv.cove_answer))
+                  for cv in verdict.claims]
+        return replace(verdict, claims=claims, revised_text=clean(verdict.revised_text))
 
 
 def load_classifier(config: SafetyConfig) -> SafetyClassifier:
