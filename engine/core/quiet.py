@@ -7,6 +7,8 @@ import os
 import sys
 import warnings
 
+from engine.core.packaged import quiet_loading
+
 NOISY_LOGGERS = ("transformers", "sentence_transformers", "httpx", "faiss", "bm25s", "datasets", "trl", "accelerate", "peft", "torch")
 
 
@@ -20,15 +22,7 @@ def quiet_libraries(all_warnings: bool = False) -> None:
     warnings.filterwarnings("ignore", message=r".*`gradient_checkpointing` is deprecated.*", category=FutureWarning)
     if all_warnings:
         warnings.filterwarnings("ignore")
-    if "transformers" in sys.modules or _importable("transformers"):
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
+    quiet_loading()
     if "datasets" in sys.modules:  # only when training has loaded it: importing it costs seconds
         sys.modules["datasets"].disable_progress_bars()
 
-
-def _importable(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None

@@ -22,7 +22,14 @@ from engine.core.precision import bf16_autocast
 log = logging.getLogger(__name__)
 
 MIDDLE_LAYER = 4
-FEATURES = f"sentence-embedding+layer-{MIDDLE_LAYER}-mean"
+
+
+def features_name(layer: int) -> str:
+    """What a head's manifest records it was trained on (a head is refused by features it was not trained on)."""
+    return f"sentence-embedding+layer-{layer}-mean"
+
+
+FEATURES = features_name(MIDDLE_LAYER)
 
 
 class LayerFeatures:
@@ -51,7 +58,7 @@ class LayerFeatures:
 
     @property
     def features(self) -> str:
-        return f"sentence-embedding+layer-{self.layer}-mean"
+        return features_name(self.layer)
 
     @property
     def dimension(self) -> int:

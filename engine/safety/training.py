@@ -36,6 +36,7 @@ from engine.safety.classifier import (
 log = logging.getLogger(__name__)
 
 HELD_OUT_SHARE = 30  # percent
+REGULARISATION_C = 0.025  # picked among 0.0125-0.1 by out-of-fold figures on the training split (README, safety)
 TRAIN, HELD_OUT = "train", "held_out"
 REDTEAM_DIR = Path(__file__).resolve().parents[2] / "scripts" / "redteam_data"
 
@@ -146,7 +147,7 @@ def label_matrix(examples: list[Example]) -> np.ndarray:
     return y
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, c: float = 0.025) -> Head:
+def fit_head(x: np.ndarray, y: np.ndarray, c: float = REGULARISATION_C) -> Head:
     """One class-balanced logistic regression per label over features standardised on `x` (the two halves of the
     features differ in scale by an order of magnitude; standardised, one C regularises both alike)."""
     from sklearn.linear_model import LogisticRegression
@@ -171,7 +172,7 @@ def harm_scores(head: Head, x: np.ndarray, labels: tuple[str, ...] = INPUT_LABEL
     return p[:, [LABELS.index(label) for label in labels]].max(axis=1)
 
 
-def out_of_fold_scores(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = 0.025) -> tuple[np.ndarray, np.ndarray]:
+def out_of_fold_scores(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = REGULARISATION_C) -> tuple[np.ndarray, np.ndarray]:
     """Input and output harm scores for every training example from a head that never saw its group."""
     fold = np.array([int(hashlib.sha1(g.encode()).hexdigest(), 16) % folds for g in groups])
     inp, outp = np.zeros(len(x)), np.zeros(len(x))
@@ -201,7 +202,7 @@ def data_fingerprint(data: Path = DATA_DIR, redteam: Path = REDTEAM_DIR) -> str:
 CHILD_QUESTIONS = ("qasc", "qasc_choices", "kid", "near_line", "openstax")  # what a child asks, or a book says: the false-refusal budget
 
 
-def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = 0.025,
+def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = REGULARISATION_C,
           input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
     """Embed the training split, tune thresholds out of fold, fit the head on the whole training split and write it
     (classifier_head.npz + .json) into `folder`. Returns the manifest."""
