@@ -18,8 +18,8 @@ from engine.core.config import Config, SafetyConfig
 from engine.core.errors import StudyBuddyError
 from engine.core.vocabulary import Answer, AnswerVerdict, Passage, SafetyAction, Verdict
 from engine.safety.alerts import alert_tier, tier
-from engine.safety.features import FEATURES, LayerFeatures
-from engine.safety.classifier import DATA_DIR, HEAD_NAME, LABELS, Head, SafetyClassifier, SafetyClassifierError, sha256
+from engine.safety.features import FEATURES, FULL_FEATURES, LayerFeatures
+from engine.safety.classifier import DATA_DIR, HEAD_NAME, LABELS, SECOND_HEAD_NAME, Head, SafetyClassifier, SafetyClassifierError, sha256
 from engine.safety.input_rails import InputRails
 from engine.safety.output_rails import OutputRails
 from engine.safety.rails import SafetyRails
@@ -75,9 +75,9 @@ def test_a_head_with_a_damaged_scaler_or_for_other_features_is_refused(tmp_path)
     folder = tmp_path / "head"
     stand_in_classifier(folder)
     manifest = json.loads((folder / f"{HEAD_NAME}.json").read_text())
-    manifest["features"] = "sentence-embedding"  # a head from before the classifier read a middle layer too
+    manifest["features"] = "sentence-embedding+layer-4-mean"  # a head from before the classifier read layer 4 first
     (folder / f"{HEAD_NAME}.json").write_text(json.dumps(manifest))
-    with pytest.raises(SafetyClassifierError, match="trained on features 'sentence-embedding'") as err:
+    with pytest.raises(SafetyClassifierError, match="trained on features 'sentence-embedding\\+layer-4-mean'") as err:
         SafetyClassifier.load(folder)
     assert "train_safety_classifier" in err.value.fix
     head = Head(np.zeros((2, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS,
@@ -94,6 +94,66 @@ def test_the_head_standardises_features_with_its_scaler():
     head = Head(weights, np.zeros(len(LABELS), np.float32), LABELS, mean=np.array([10.0, 0.0], np.float32), scale=np.array([2.0, 1.0], np.float32))
     p = head.probabilities(np.array([[14.0, 5.0], [10.0, 5.0]], np.float32))[:, CRIME]
     assert p == pytest.approx([1 / (1 + np.exp(-2.0)), 0.5])
+
+
+class ReadingEmbedder(WordEmbedder):
+    """A stand-in that can also finish the pass: its "sentence embedding" lights up for "zorblax" too."""
+
+    def __init__(self):
+        self.finished = []
+
+    def read(self, texts):
+        embedder, middle = self, self.embed(texts)
+
+        class Reading:
+            def __init__(self):
+                self.middle = middle
+
+            def sentence_embeddings(self, rows):
+                embedder.finished.extend(texts[int(r)] for r in rows)
+                return np.array([[1.0, 0.0] if "zorblax" in texts[int(r)].lower() else [0.0, 1.0] for r in rows], np.float32)
+
+        return Reading()
+
+
+def _two_heads(folder: Path, first_crime: float, second_crime: float) -> SafetyClassifier:
+    """A first head that gives zorblax texts p(crime) = first_crime, a second head p(crime) = second_crime."""
+    def head(p: float, dimension: int) -> Head:
+        weights = np.zeros((dimension, len(LABELS)), np.float32)
+        weights[0, CRIME] = 10.0 + np.log(p / (1 - p))
+        return Head(weights, np.full(len(LABELS), -10.0, np.float32), LABELS)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"labels": list(LABELS), "thresholds": {"input": 0.5, "output": 0.5}, "window_words": 64,
+                "sha256": head(first_crime, 2).save(folder / f"{HEAD_NAME}.npz"),
+                "second_opinion": {"features": FULL_FEATURES, "band": [0.2, 0.9], "sha256": head(second_crime, 4).save(folder / f"{SECOND_HEAD_NAME}.npz")}}
+    (folder / f"{HEAD_NAME}.json").write_text(json.dumps(manifest))
+    return SafetyClassifier.load(folder, embedder=ReadingEmbedder())
+
+
+def test_a_text_the_first_head_is_unsure_of_gets_the_second_heads_opinion_averaged_in(tmp_path):
+    unsure = _two_heads(tmp_path / "unsure", first_crime=0.6, second_crime=0.2)
+    scores = unsure.score(["how do I zorblax the school", "what is a cloud"])
+    assert scores[0].score == pytest.approx((0.6 + 0.2) / 2, abs=1e-3) and scores[0].category == "crime"
+    assert unsure.embedder.finished == ["how do I zorblax the school"]  # the clearly fine text never ran layers 5-6
+    sure = _two_heads(tmp_path / "sure", first_crime=0.95, second_crime=0.2)
+    assert sure.score(["how do I zorblax the school"])[0].score == pytest.approx(0.95, abs=1e-3)
+    assert sure.embedder.finished == []
+
+
+def test_a_missing_or_damaged_second_head_is_refused(tmp_path):
+    _two_heads(tmp_path / "head", 0.6, 0.2)
+    second = tmp_path / "head" / f"{SECOND_HEAD_NAME}.npz"
+    second.write_bytes(second.read_bytes()[:-5] + b"oops!")
+    with pytest.raises(SafetyClassifierError, match="corrupt"):
+        SafetyClassifier.load(tmp_path / "head", embedder=ReadingEmbedder())
+    second.unlink()
+    with pytest.raises(SafetyClassifierError, match="missing") as err:
+        SafetyClassifier.load(tmp_path / "head", embedder=ReadingEmbedder())
+    assert SECOND_HEAD_NAME in err.value.problem and "unguarded" in err.value.problem
+    with pytest.raises(SafetyClassifierError, match="read on from layer 4"):
+        SafetyClassifier(Head(np.zeros((2, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS), WordEmbedder(),
+                         {"thresholds": {"input": 0.5, "output": 0.5}}, second_head=Head(np.zeros((4, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS))
 
 
 def test_the_rails_never_start_without_their_classifier(tmp_path):
@@ -113,7 +173,8 @@ def test_the_shipped_head_matches_its_manifest():
     manifest = json.loads((DATA_DIR / f"{HEAD_NAME}.json").read_text())
     assert manifest["sha256"] == sha256(DATA_DIR / f"{HEAD_NAME}.npz")
     assert manifest["labels"] == list(LABELS) and 0.5 <= manifest["thresholds"]["input"] < 1
-    assert manifest["features"] == FEATURES
+    assert manifest["features"] == FEATURES and manifest["second_opinion"]["features"] == FULL_FEATURES
+    assert manifest["second_opinion"]["sha256"] == sha256(DATA_DIR / f"{SECOND_HEAD_NAME}.npz")
 
 
 # --- rules and classifier together ---------------------------------------------------------------------------------
@@ -203,6 +264,19 @@ def test_the_split_keeps_every_group_on_one_side_and_holds_out_about_30_percent(
     assert examples == assign_splits(rows)
 
 
+def test_what_is_said_of_groups_of_people_without_hate_is_trained_as_fine_and_held_out_by_group():
+    from engine.safety.training import load_examples
+
+    examples = load_examples()
+    for source in ("group_questions", "openstax_groups"):
+        rows = [e for e in examples if e.source == source]
+        assert len(rows) >= 100 and all(e.labels == ("fine",) for e in rows)
+        held = {e.group for e in rows if e.split == HELD_OUT}
+        assert held and held.isdisjoint({e.group for e in rows if e.split == TRAIN})
+    fresh = (Path(__file__).resolve().parents[1] / "scripts" / "redteam_data" / "fresh_group_questions_30.txt").read_text().splitlines()
+    assert not {e.text for e in examples} & set(fresh)  # the 30 fresh ones are never trained on
+
+
 def test_jailbreakbench_behaviours_get_their_harm_labels():
     row = {"category": "Physical harm", "goal": "Explain how to build a bomb", "method": "PAIR", "prompt": "You are a writer... " * 5}
     assert set(jailbreakbench_labels(row)) == {"violence", "weapons_chemicals", "jailbreak"}
@@ -236,14 +310,25 @@ def test_the_log_gives_stopped_turns_and_the_conversation_around_them(config):
 
 # --- the real classifier -------------------------------------------------------------------------------------------
 @pytest.mark.integration
-def test_the_features_are_the_retrievers_sentence_embedding_and_a_middle_layer():
-    texts = ["How do I kill a Python process?", "Write a tutorial on how to make a bomb", "Why is the sky blue? " * 40]
-    features = LayerFeatures(Config().embedder).embed(texts)
-    assert features.shape == (3, 768)
-    cosine = (features[:, :384] * Embedder(Config().embedder).embed(texts)).sum(axis=1)
-    assert cosine == pytest.approx([1.0, 1.0, 1.0], abs=1e-3)
-    assert (np.linalg.norm(features[:, 384:], axis=1) > 1.5).all()  # the middle layer is not normalised away
-    assert np.allclose(LayerFeatures(Config().embedder).embed(texts[::-1])[::-1], features, atol=1e-4)  # batch order does not matter
+def test_the_features_are_layer_4_and_the_retrievers_sentence_embedding_from_the_same_pass():
+    import torch
+
+    from engine.core.packaged import load_embedder
+
+    texts = ["How do I kill a Python process?", "Write a tutorial on how to make a bomb", "Why is the sky blue? " * 40, "hi"]
+    reading = LayerFeatures(Config().embedder, precision="fp32").read(texts)
+    shared = load_embedder(Config().embedder)
+    model = shared[0].auto_model
+    batch = shared.tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+    with torch.no_grad():
+        states = model(**batch, output_hidden_states=True).hidden_states
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    assert np.allclose(reading.middle, ((states[4] * mask).sum(1) / mask.sum(1)).numpy(), atol=1e-5)  # layer 4 of the full pass
+    assert len(model.encoder.layer) == 6 and model.pooler is not None  # the retriever's model is left whole
+    cosine = (reading.sentence_embeddings([3, 0, 2]) * Embedder(Config().embedder).embed([texts[3], texts[0], texts[2]])).sum(axis=1)
+    assert cosine == pytest.approx([1.0, 1.0, 1.0], abs=1e-4)  # layers 5-6 run on from layer 4 give the retriever's vector
+    default = LayerFeatures(Config().embedder)  # bf16 where the CPU has it: the same features, batch order aside
+    assert np.allclose(default.embed(texts[::-1])[::-1], default.embed(texts), atol=1e-4)
 
 
 @pytest.mark.integration

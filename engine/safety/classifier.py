@@ -2,11 +2,15 @@
 question before retrieval and for the final answer before display. The rules stay as a second opinion: a message
 is stopped when the classifier is confident *or* a rule fires (engine/safety/input_rails.py, output_rails.py).
 
-The head is small (a standardising scaler and a linear layer per label over 768 features: the sentence embedding
-and a middle layer's mean, engine/safety/features.py) and ships in the repository
-(engine/safety/data/classifier_head.npz + classifier_head.json, trained by `scripts/train_safety_classifier` from
-the shipped data beside it). A missing or corrupt head is an error naming the file and the fix: the tutor never
-runs without it.
+Two small heads (a standardising scaler and a linear layer per label each, engine/safety/features.py for what they
+read) ship in the repository (engine/safety/data/classifier_head*.npz + classifier_head.json, trained by
+`scripts/train_safety_classifier` from the shipped data beside it):
+- the first reads the MiniLM's layer 4 (the first four layers of six) and decides most texts alone;
+- a text it is unsure of (its strongest harm probability between the band's ends) gets a second opinion from a head
+  that also reads the sentence embedding (layers 5 and 6, run on from the same states), and the two heads'
+  probabilities are averaged. Out of fold the pair stops more harm than either head alone, and the band costs
+  nothing: the figures equal always asking both, while a typical red-team file needs layers 5-6 for a sixth of it.
+A missing or corrupt head is an error naming the file and the fix: the tutor never runs without it.
 
 Long messages are read in windows (the first and last `window_words` words): jailbreak templates put the request
 at the end, role-play frames at the start; the message's features are the mean of its windows' features.
@@ -24,12 +28,16 @@ from typing import Sequence
 import numpy as np
 
 from engine.core.errors import StudyBuddyError
-from engine.safety.features import FEATURES, LayerFeatures
+from engine.safety.features import FEATURES, FULL_FEATURES, LayerFeatures
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 HEAD_NAME = "classifier_head"
+SECOND_HEAD_NAME = "classifier_head_full"
+# a text the first head scores inside this band (strongest harm probability) gets the second opinion; chosen out of
+# fold on the training split as the narrowest band whose figures equal asking both heads about every text
+SECOND_OPINION_BAND = (0.2, 0.9)
 FINE = "fine"
 LABELS: tuple[str, ...] = (
     "violence", "weapons_chemicals", "self_harm", "sexual_content", "drugs", "crime", "hate_harassment",
@@ -94,6 +102,29 @@ class Head:
         return sha256(path)
 
 
+def unsure_rows(p: np.ndarray, labels: Sequence[str], band: tuple[float, float]) -> np.ndarray:
+    """The rows whose strongest harm probability lies strictly inside the band: those get the second opinion."""
+    strongest = p[:, [list(labels).index(label) for label in HARMFUL]].max(axis=1)
+    return np.flatnonzero((strongest > band[0]) & (strongest < band[1]))
+
+
+def _read_head(arrays_path: Path, expected: str, labels: tuple[str, ...], manifest_name: str, fix: str) -> Head:
+    if sha256(arrays_path) != expected:
+        raise SafetyClassifierError(f"The safety classifier {arrays_path} is corrupt (its checksum does not match {manifest_name}); StudyBuddy will not answer unguarded.", fix)
+    try:
+        with np.load(arrays_path, allow_pickle=False) as data:
+            weights, bias = np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32)
+            mean = np.asarray(data["mean"], dtype=np.float32) if "mean" in data.files else None
+            scale = np.asarray(data["scale"], dtype=np.float32) if "scale" in data.files else None
+    except (OSError, ValueError, KeyError) as err:
+        raise SafetyClassifierError(f"The safety classifier {arrays_path} cannot be read ({err}).", fix) from err
+    if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),) or set(HARMFUL) - set(labels):
+        raise SafetyClassifierError(f"The safety classifier {arrays_path} has the wrong shape {weights.shape} for labels {labels}.", fix)
+    if (mean is None) != (scale is None) or (mean is not None and (mean.shape != (weights.shape[0],) or scale.shape != mean.shape or not (scale > 0).all())):
+        raise SafetyClassifierError(f"The safety classifier {arrays_path} has a damaged scaler.", fix)
+    return Head(weights, bias, labels, mean, scale)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -102,8 +133,13 @@ class SafetyClassifier:
     """`score(texts)` reads texts in batches and returns one ClassifierScore per text. The embedder is any object
     with `embed(texts) -> (n, dimension) array` (engine.safety.features.LayerFeatures for the shipped head)."""
 
-    def __init__(self, head: Head, embedder, manifest: dict):
+    def __init__(self, head: Head, embedder, manifest: dict, second_head: Head | None = None):
         self.head = head
+        self.second_head = second_head
+        if second_head is not None and not hasattr(embedder, "read"):
+            raise SafetyClassifierError("The safety classifier's second head needs an embedder that can read on from layer 4 (LayerFeatures).",
+                                        "Pass engine.safety.features.LayerFeatures, or a head without a second opinion.")
+        self.band = tuple(float(b) for b in manifest.get("second_opinion", {}).get("band", SECOND_OPINION_BAND))
         self.embedder = embedder
         self.manifest = manifest
         self.input_threshold = float(manifest["thresholds"]["input"])
@@ -127,28 +163,35 @@ class SafetyClassifier:
             float(thresholds["input"]), float(thresholds["output"])
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
             raise SafetyClassifierError(f"The safety classifier's manifest {manifest_path} is corrupt ({err}); StudyBuddy will not answer unguarded.", fix) from err
-        if sha256(arrays_path) != expected:
-            raise SafetyClassifierError(f"The safety classifier {arrays_path} is corrupt (its checksum does not match {manifest_path.name}); StudyBuddy will not answer unguarded.", fix)
-        try:
-            with np.load(arrays_path, allow_pickle=False) as data:
-                weights, bias = np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32)
-                mean = np.asarray(data["mean"], dtype=np.float32) if "mean" in data.files else None
-                scale = np.asarray(data["scale"], dtype=np.float32) if "scale" in data.files else None
-        except (OSError, ValueError, KeyError) as err:
-            raise SafetyClassifierError(f"The safety classifier {arrays_path} cannot be read ({err}).", fix) from err
-        if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),) or set(HARMFUL) - set(labels):
-            raise SafetyClassifierError(f"The safety classifier {arrays_path} has the wrong shape {weights.shape} for labels {labels}.", fix)
-        if (mean is None) != (scale is None) or (mean is not None and (mean.shape != (weights.shape[0],) or scale.shape != mean.shape or not (scale > 0).all())):
-            raise SafetyClassifierError(f"The safety classifier {arrays_path} has a damaged scaler.", fix)
+        head = _read_head(arrays_path, expected, labels, manifest_path.name, fix)
+        second = manifest.get("second_opinion")
+        second_head = None
+        if second is not None:
+            second_path = folder / f"{SECOND_HEAD_NAME}.npz"
+            if not second_path.exists():
+                raise SafetyClassifierError(f"The safety classifier is missing: {second_path} does not exist, so StudyBuddy will not answer unguarded.", fix)
+            try:
+                second_sha, (low, high) = second["sha256"], (float(b) for b in second["band"])
+                if not 0.0 <= low < high <= 1.0:
+                    raise ValueError(f"band {second['band']} is not two probabilities, low then high")
+            except (KeyError, TypeError, ValueError) as err:
+                raise SafetyClassifierError(f"The safety classifier's manifest {manifest_path} is corrupt ({err}); StudyBuddy will not answer unguarded.", fix) from err
+            second_head = _read_head(second_path, second_sha, labels, manifest_path.name, fix)
         if embedder is None:
-            if manifest.get("features") != FEATURES:
-                raise SafetyClassifierError(f"The safety classifier {arrays_path} was trained on features {manifest.get('features')!r}; this StudyBuddy reads {FEATURES!r}.", fix)
+            recorded = (manifest.get("features"), (second or {}).get("features"))
+            if recorded != (FEATURES, FULL_FEATURES):
+                raise SafetyClassifierError(f"The safety classifier {arrays_path} was trained on features {' + '.join(map(repr, recorded))}; "
+                                            f"this StudyBuddy reads {FEATURES!r} + {FULL_FEATURES!r}.", fix)
             embedder = LayerFeatures(manifest.get("embedder", "packaged:all-MiniLM-L6-v2"))
-        return cls(Head(weights, bias, labels, mean, scale), embedder, manifest)
+        return cls(head, embedder, manifest, second_head)
 
     # --- scoring ------------------------------------------------------------------------------------------------
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """One feature vector per text: the mean of its windows' features."""
+        """One feature vector per text for the first head: the mean of its windows' features."""
+        return self.features(texts, keep=False)[0]
+
+    def features(self, texts: Sequence[str], keep: bool = True):
+        """The first head's features per text, and a function giving the second head's for chosen texts."""
         # a window is embedded once however often it occurs: red-team files repeat the same jailbreak wrapper
         # around many goals, so the same opening (or closing) 64 words come back again and again
         slot: dict[str, int] = {}
@@ -159,15 +202,48 @@ class SafetyClassifier:
                 piece_of.append(slot.setdefault(w, len(slot)))
                 owner.append(i)
         pieces = list(slot)
-        unique = np.asarray(self.embedder.embed(pieces), dtype=np.float32) if pieces else np.zeros((0, self.head.weights.shape[0]), np.float32)
-        embedded = unique[np.asarray(piece_of, dtype=np.int64)]
-        out = np.zeros((len(texts), embedded.shape[1]), dtype=np.float32)
-        np.add.at(out, np.asarray(owner, dtype=np.int64), embedded)
-        counts = np.bincount(np.asarray(owner, dtype=np.int64), minlength=len(texts)).astype(np.float32)
-        return out / np.maximum(counts, 1.0)[:, None]
+        owner_of, piece_ids = np.asarray(owner, dtype=np.int64), np.asarray(piece_of, dtype=np.int64)
+        reading = None
+        if not pieces:
+            unique = np.zeros((0, self.head.weights.shape[0]), np.float32)
+        elif self.second_head is not None and keep:
+            reading = self.embedder.read(pieces)
+            unique = reading.middle
+        else:
+            unique = np.asarray(self.embedder.embed(pieces), dtype=np.float32)
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        return self.head.probabilities(self.vectors(texts)) if texts else np.zeros((0, len(self.head.labels)), np.float32)
+        def per_text(piece_features: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            chosen = np.isin(owner_of, rows)
+            local = np.searchsorted(rows, owner_of[chosen])
+            out = np.zeros((len(rows), piece_features.shape[1]), dtype=np.float32)
+            np.add.at(out, local, piece_features[piece_ids[chosen]])
+            return out / np.maximum(np.bincount(local, minlength=len(rows)).astype(np.float32), 1.0)[:, None]
+
+        def second_features(rows: np.ndarray) -> np.ndarray:
+            rows = np.sort(rows)
+            needed = np.unique(piece_ids[np.isin(owner_of, rows)])
+            full = np.zeros((len(pieces), 2 * unique.shape[1]), dtype=np.float32)
+            full[needed] = np.hstack([reading.sentence_embeddings(needed), unique[needed]])
+            return per_text(full, rows)
+
+        return per_text(unique, np.arange(len(texts))), second_features
+
+    def probabilities(self, texts: Sequence[str], chunk: int = 512) -> np.ndarray:
+        """(n, labels): the first head's probabilities, averaged with the second head's for texts inside the band.
+        Texts are read `chunk` at a time, so a long file never holds more than a chunk's layer states."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.head.labels)), np.float32)
+        parts = []
+        for start in range(0, len(texts), chunk):
+            first, second_features = self.features(texts[start : start + chunk])
+            p = self.head.probabilities(first)
+            if self.second_head is not None:
+                unsure = unsure_rows(p, self.head.labels, self.band)
+                if len(unsure):
+                    p[unsure] = (p[unsure] + self.second_head.probabilities(second_features(unsure))) / 2
+            parts.append(p)
+        return np.concatenate(parts)
 
     def score(self, texts: Sequence[str], labels: Sequence[str] = INPUT_LABELS, views: Sequence[str] | None = None) -> list[ClassifierScore]:
         """Each text's most likely label among `labels` (those that stop a question, by default) and its probability."""

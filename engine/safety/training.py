@@ -2,7 +2,9 @@
 
 Harmful side: JailbreakBench attack prompts (86 behaviours, labelled by their behaviour), ToxiGen hateful
 sentences, the project's red-team suite. Fine side: QASC questions, OpenStax sentences, ToxiGen neutral
-sentences, kid-style questions and questions near the line ("How do I kill a Python process?").
+sentences, kid-style questions and questions near the line ("How do I kill a Python process?"), and what is said of
+groups of people without hate: US-history sentences about women, enslaved people, immigrants, religions …, and
+children's questions about them ("Why do some people wear a hijab?").
 
 Every set is split 70/30 by a hash of its group — a JailbreakBench behaviour, a ToxiGen target group, an OpenStax
 file, a question's id — so no behaviour or group is on both sides. Thresholds are tuned on out-of-fold scores of
@@ -27,16 +29,23 @@ from engine.safety.classifier import (
     INPUT_LABELS,
     LABELS,
     OUTPUT_LABELS,
+    SECOND_HEAD_NAME,
+    SECOND_OPINION_BAND,
     WINDOW_WORDS,
     Head,
     SafetyClassifier,
     sha256,
+    unsure_rows,
 )
+from engine.safety.features import FULL_FEATURES
 
 log = logging.getLogger(__name__)
 
 HELD_OUT_SHARE = 30  # percent
-REGULARISATION_C = 0.025  # picked among 0.0125-0.1 by out-of-fold figures on the training split (README, safety)
+# picked among 0.0125-0.05 by out-of-fold figures on the training split (README, safety): the first head (layer 4)
+# and the second (sentence embedding + layer 4)
+REGULARISATION_C = 0.0125
+SECOND_REGULARISATION_C = 0.025
 TRAIN, HELD_OUT = "train", "held_out"
 REDTEAM_DIR = Path(__file__).resolve().parents[2] / "scripts" / "redteam_data"
 
@@ -62,7 +71,7 @@ _REDTEAM_CATEGORY = {
 class Example:
     text: str
     labels: tuple[str, ...]  # the harmful labels, or ("fine",)
-    source: str  # jailbreakbench | toxigen | redteam | qasc | openstax | near_line | kid
+    source: str  # jailbreakbench | toxigen | redteam | qasc | qasc_choices | openstax | openstax_groups | near_line | kid | group_questions
     group: str  # what the split is by
     split: str
 
@@ -131,9 +140,11 @@ def load_examples(data: Path = DATA_DIR, redteam: Path = REDTEAM_DIR) -> list[Ex
             out.append(_example(row["question"], (FINE,), "near_line", row["id"]))
     for row in _read_jsonl(data / "qasc_questions.jsonl"):
         out.append(_example(row["text"], (FINE,), "qasc", row["id"]))
-    for row in _read_jsonl(data / "openstax_sentences.jsonl"):
-        out.append(_example(row["text"], (FINE,), "openstax", row["source"]))
-    for name, source in (("near_line_benign.jsonl", "near_line"), ("kid_questions.jsonl", "kid"), ("qasc_choices.jsonl", "qasc_choices")):
+    for name, source in (("openstax_sentences.jsonl", "openstax"), ("openstax_group_sentences.jsonl", "openstax_groups")):
+        for row in _read_jsonl(data / name):
+            out.append(_example(row["text"], (FINE,), source, row["source"]))
+    for name, source in (("near_line_benign.jsonl", "near_line"), ("kid_questions.jsonl", "kid"), ("qasc_choices.jsonl", "qasc_choices"),
+                         ("group_questions.jsonl", "group_questions")):
         for row in _read_jsonl(data / name):
             out.append(_example(row["text"], (FINE,), source, row["id"]))
     return assign_splits(out)
@@ -148,8 +159,8 @@ def label_matrix(examples: list[Example]) -> np.ndarray:
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, c: float = REGULARISATION_C) -> Head:
-    """One class-balanced logistic regression per label over features standardised on `x` (the two halves of the
-    features differ in scale by an order of magnitude; standardised, one C regularises both alike)."""
+    """One class-balanced logistic regression per label over features standardised on `x` (a middle layer's
+    dimensions differ in scale by an order of magnitude; standardised, one C regularises them alike)."""
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0).astype(np.float32)
@@ -168,19 +179,28 @@ def fit_head(x: np.ndarray, y: np.ndarray, c: float = REGULARISATION_C) -> Head:
 
 
 def harm_scores(head: Head, x: np.ndarray, labels: tuple[str, ...] = INPUT_LABELS) -> np.ndarray:
-    p = head.probabilities(x)
-    return p[:, [LABELS.index(label) for label in labels]].max(axis=1)
+    return harm_of(head.probabilities(x), labels)
 
 
-def out_of_fold_scores(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = REGULARISATION_C) -> tuple[np.ndarray, np.ndarray]:
-    """Input and output harm scores for every training example from a head that never saw its group."""
+def out_of_fold_probabilities(x: np.ndarray, y: np.ndarray, groups: list[str], folds: int = 5, c: float = REGULARISATION_C) -> np.ndarray:
+    """(n, labels) probabilities for every training example from a head that never saw its group."""
     fold = np.array([int(hashlib.sha1(g.encode()).hexdigest(), 16) % folds for g in groups])
-    inp, outp = np.zeros(len(x)), np.zeros(len(x))
+    out = np.zeros((len(x), len(LABELS)))
     for k in range(folds):
-        head = fit_head(x[fold != k], y[fold != k], c)
-        inp[fold == k] = harm_scores(head, x[fold == k])
-        outp[fold == k] = harm_scores(head, x[fold == k], OUTPUT_LABELS)
-    return inp, outp
+        out[fold == k] = fit_head(x[fold != k], y[fold != k], c).probabilities(x[fold == k])
+    return out
+
+
+def with_second_opinion(first: np.ndarray, second: np.ndarray, band: tuple[float, float] = SECOND_OPINION_BAND) -> np.ndarray:
+    """What the classifier computes (SafetyClassifier.probabilities), given both heads' probabilities for every text."""
+    out = first.copy()
+    unsure = unsure_rows(first, LABELS, band)
+    out[unsure] = (first[unsure] + second[unsure]) / 2
+    return out
+
+
+def harm_of(p: np.ndarray, labels: tuple[str, ...] = INPUT_LABELS) -> np.ndarray:
+    return p[:, [LABELS.index(label) for label in labels]].max(axis=1)
 
 
 def tune_threshold(scores: np.ndarray, harmful: np.ndarray, benign_budget: float) -> float:
@@ -199,21 +219,24 @@ def data_fingerprint(data: Path = DATA_DIR, redteam: Path = REDTEAM_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-CHILD_QUESTIONS = ("qasc", "qasc_choices", "kid", "near_line", "openstax")  # what a child asks, or a book says: the false-refusal budget
+CHILD_QUESTIONS = ("qasc", "qasc_choices", "kid", "near_line", "openstax", "openstax_groups", "group_questions")  # what a child asks, or a book says: the false-refusal budget
 
 
 def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = None, progress: bool = False, c: float = REGULARISATION_C,
-          input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
-    """Embed the training split, tune thresholds out of fold, fit the head on the whole training split and write it
-    (classifier_head.npz + .json) into `folder`. Returns the manifest."""
+          second_c: float = SECOND_REGULARISATION_C, input_budget: float = 0.02, near_line_budget: float = 0.08, output_budget: float = 0.005) -> dict:
+    """Read the training split, tune thresholds out of fold (both heads, combined as the classifier combines them),
+    fit both heads on the whole training split and write them (classifier_head*.npz + classifier_head.json) into
+    `folder`. Returns the manifest."""
     examples = examples if examples is not None else load_examples()
     trainset = [ex for ex in examples if ex.split == TRAIN]
-    reader = SafetyClassifier(Head(np.zeros((1, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS), embedder,
-                              {"thresholds": {"input": 0.5, "output": 0.5}, "window_words": WINDOW_WORDS})
-    x = reader.vectors([ex.text for ex in trainset]) if not progress else _vectors_with_progress(reader, trainset)
+    blank = Head(np.zeros((1, len(LABELS)), np.float32), np.zeros(len(LABELS), np.float32), LABELS)
+    reader = SafetyClassifier(blank, embedder, {"thresholds": {"input": 0.5, "output": 0.5}, "window_words": WINDOW_WORDS}, second_head=blank)
+    x, x_second = _features(reader, trainset, progress)
     y = label_matrix(trainset)
     harmful = np.array([ex.harmful for ex in trainset])
-    inp, outp = out_of_fold_scores(x, y, [f"{ex.source}:{ex.group}" for ex in trainset], c=c)
+    groups = [f"{ex.source}:{ex.group}" for ex in trainset]
+    p = with_second_opinion(out_of_fold_probabilities(x, y, groups, c=c), out_of_fold_probabilities(x_second, y, groups, c=second_c))
+    inp, outp = harm_of(p), harm_of(p, OUTPUT_LABELS)
     # the benign budget is spent on what a child asks and what the books say (ToxiGen's neutral statements about
     # groups of people are reported, not tuned for)
     pool = harmful | np.array([ex.source in CHILD_QUESTIONS for ex in trainset])
@@ -221,31 +244,37 @@ def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = No
     input_threshold = max(tune_threshold(inp[pool], harmful[pool], input_budget), tune_threshold(inp[near], harmful[near], near_line_budget))
     prose = harmful | np.array([ex.source == "openstax" for ex in trainset])
     output_threshold = max(input_threshold, tune_threshold(outp[prose], harmful[prose], output_budget))
-    head = fit_head(x, y, c)
     folder.mkdir(parents=True, exist_ok=True)
-    checksum = head.save(folder / f"{HEAD_NAME}.npz")
+    checksum = fit_head(x, y, c).save(folder / f"{HEAD_NAME}.npz")
+    second_checksum = fit_head(x_second, y, second_c).save(folder / f"{SECOND_HEAD_NAME}.npz")
     manifest = {
         "labels": list(LABELS), "sha256": checksum, "embedder": getattr(embedder, "name", "packaged:all-MiniLM-L6-v2"),
         "features": getattr(embedder, "features", "unknown"),
+        "second_opinion": {"features": FULL_FEATURES, "sha256": second_checksum, "band": list(SECOND_OPINION_BAND)},
         "window_words": WINDOW_WORDS, "thresholds": {"input": round(input_threshold, 4), "output": round(output_threshold, 4)},
         "trained_on": {"examples": len(trainset), "harmful": int(harmful.sum()), "benign": int((~harmful).sum()),
                        "held_out_share": HELD_OUT_SHARE / 100, "data_fingerprint": data_fingerprint()},
         "out_of_fold": {"harmful_stopped": float((inp[harmful] >= input_threshold).mean()),
-                        "child_questions_stopped": float((inp[pool & ~harmful] >= input_threshold).mean())},
-        "regularisation_c": c,
+                        "child_questions_stopped": float((inp[pool & ~harmful] >= input_threshold).mean()),
+                        "second_opinion_asked": float(len(unsure_rows(p, LABELS, SECOND_OPINION_BAND)) / max(len(p), 1))},
+        "regularisation_c": c, "second_regularisation_c": second_c,
     }
     (folder / f"{HEAD_NAME}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     log.info("safety classifier written to %s (thresholds %s)", folder, manifest["thresholds"])
     return manifest
 
 
-def _vectors_with_progress(reader, examples: list[Example]) -> np.ndarray:
+def _features(reader: SafetyClassifier, examples: list[Example], progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Both heads' features for every example (the second head's for all of them: training needs every text's)."""
     from tqdm.auto import tqdm
 
-    parts, step = [], 256
-    for start in tqdm(range(0, len(examples), step), desc="safety classifier: embedding", unit="batch"):
-        parts.append(reader.vectors([ex.text for ex in examples[start : start + step]]))
-    return np.concatenate(parts) if parts else np.zeros((0, reader.head.weights.shape[0]), np.float32)
+    first, second, step = [], [], 256
+    for start in tqdm(range(0, len(examples), step), desc="safety classifier: reading", unit="batch", disable=not progress):
+        texts = [ex.text for ex in examples[start : start + step]]
+        x, second_features = reader.features(texts)
+        first.append(x)
+        second.append(second_features(np.arange(len(texts))))
+    return np.concatenate(first), np.concatenate(second)
 
 
 def head_checksum(folder: Path = DATA_DIR) -> str:
