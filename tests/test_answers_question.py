@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core.vocabulary import Passage
+from verifiers.answerability import section_headings
 from verifiers.answers_question import (
     answers,
     as_statement,
     clean_sentence,
+    defined_term,
     is_belief,
     kid_words,
     polarity_no,
@@ -46,6 +49,44 @@ def test_question_kind(question, kind):
 def test_the_issue_examples_do_not_answer_and_the_book_sentence_does(question, shown, answering):
     assert not answers(question, shown)
     assert answers(question, answering)
+
+
+@pytest.mark.parametrize(
+    "question, shown, answering",
+    [  # a date is not a place, a year is not a count, a sentence about rivers does not say what a delta is
+        ("where did the continental congress meet", "The Declaration of Independence was adopted by the Continental Congress on July 4, 1776.",
+         "The Continental Congress met in the city of Philadelphia, Pennsylvania."),
+        ("where did japan sign the surrender", "Japan formally signed the surrender on September 2, 1945.",
+         "Japan signed the surrender aboard the USS Missouri."),
+        ("how many colonies were there", "In 1776, they talked about whether the colonies should break away from Great Britain.",
+         "Long ago, the land along the east coast of North America had thirteen colonies."),
+        ("what is a river delta", "The Nile River is a river that originates in Africa, flows north, and empties into the Mediterranean Sea.",
+         "This wide, flat, triangle-shaped area of land near a river's mouth is called a delta."),
+        ("what is the mouth of a river", "A river is a large stream of fresh water that flows downhill across the land.",
+         "The place where a river ends is called its mouth."),
+    ],
+)
+def test_what_the_question_asks_for_must_be_in_the_sentence(question, shown, answering):
+    assert not answers(question, shown)
+    assert answers(question, answering)
+
+
+def test_the_defined_term_is_the_head_of_what_is_asked_about():
+    assert defined_term("what is a river delta") == "delta"
+    assert defined_term("what is the mouth of a river") == "mouth"
+    assert defined_term("whats the biggest planet") == "planet"
+    assert defined_term("when did lincoln die") is None
+    assert answers("what is any number times zero", "Any number times 0 is 0.")  # a number is not a term to find by spelling
+
+
+def test_a_book_sentence_is_read_with_the_headings_it_stands_under():
+    passage = Passage("Leaders from the colonies met in the city of Philadelphia, Pennsylvania.", "Book",
+                      "Chapter 4: The Declaration of Independence › The Continental Congress", "book/ch04.md")
+    assert section_headings(passage) == "The Declaration of Independence The Continental Congress"
+    question = "where did the continental congress meet"
+    assert not answers(question, passage.text)  # alone it never names the Congress
+    assert answers(question, passage.text, context=section_headings(passage))
+    assert not answers("when did the continental congress meet", passage.text, context=section_headings(passage))  # no date in it
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,27 @@ def test_an_answer_that_does_not_answer_is_replaced_by_the_book_sentence_that_do
     assert answer.verdict.claims[-1].evidence is not None  # cited: the book's passage
 
 
+# a wrong or empty model answer to a kid question: the book's sentence that states what is asked (a place for where,
+# a count for how many, the thing itself for what is), even when the sentence names its subject only in its heading
+KID_CASES = [
+    ("when did lincoln die", "Lincoln was a president.", ("1865",)),
+    ("where was lincoln shot", "Lincoln was shot on April 14, 1865.", ("Ford's Theatre",)),
+    ("where did the continental congress meet", "The Continental Congress met on July 4, 1776.", ("Philadelphia",)),
+    ("how many colonies were there", "In 1776, the colonies talked about breaking away.", ("thirteen",)),
+    ("what is a river delta", "The Nile River is a long river in Africa.", ("delta",)),
+    # a sentence that points back ("Because of this, …") is shown after the sentence it points to
+    ("why didnt they tear down the eiffel tower", "The Eiffel Tower is in Paris.", ("radio",)),
+]
+
+
+@pytest.mark.parametrize("question, draft, expected", KID_CASES)
+def test_a_kid_question_gets_the_sentence_that_states_what_it_asks(tutor, question, draft, expected):
+    answer = tutor.check(question, draft)
+    assert answer.verdict.verdict in (Verdict.CORRECTED, Verdict.GROUNDED), answer.verdict.why
+    assert any(e in answer.text for e in expected), answer.text
+    assert answer.verdict.claims[-1].evidence is not None
+
+
 def test_a_quoted_belief_is_answered_no_with_the_books_refutation(tutor):
     answer = tutor.check(
         "Did Abraham Lincoln write the Declaration of Independence?",

@@ -154,3 +154,14 @@ def test_the_committed_kid_sets_load_and_split_30_percent():
     assert len(full) >= 150 and sum(q.in_book is False for q in full) >= 30
     held = [q for q in full if q.split == "heldout"]
     assert 0.2 <= len(held) / len(full) <= 0.4
+
+
+def test_the_fresh_sample_set_is_new_questions_over_the_same_book():
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    fresh = load_questions(data / "kid_questions_sample.fresh.jsonl")
+    assert not fresh.problems and len(fresh.questions) == 45
+    assert sum(q.in_book is False for q in fresh.questions) == 12 and all(q.split == "fresh" for q in fresh.questions)
+    older = {q.question.lower().strip(" ?") for q in load_questions(data / "kid_questions_sample.jsonl").questions}
+    assert not older & {q.question.lower().strip(" ?") for q in fresh.questions}

@@ -6,10 +6,11 @@ before any answer is generated, each sentence of the top passages is scored agai
 
     relevance = 0.45 · coverage + 0.55 · similarity
 
-coverage is the share of the question's content words (lemmas) the sentence contains, similarity the bi-encoder
-cosine. The weights are a logistic regression's, fitted on SciQ dev to tell answerable questions from those whose
-passage is not in the knowledge base; at the default threshold (0.6) it turned away 82% of the not-in-book
-questions and 8% of the answerable ones (``engine.core.config.VerificationConfig.answerable_threshold``).
+coverage is the share of the question's content words (lemmas) the sentence contains, read with the headings of
+its section (a book says "He died the next morning" under "Lincoln's Death": the heading names who "he" is),
+similarity the bi-encoder cosine. The weights are a logistic regression's, fitted on SciQ dev (before headings were
+read) to tell answerable questions from those whose passage is not in the knowledge base; at the default threshold
+(0.6) it turned away 82% of the not-in-book questions and 8% of the answerable ones (``engine.core.config.VerificationConfig.answerable_threshold``).
 
 The best sentence doubles as the tutor's last resort: when none of the generated answer's claims survives
 verification, a question the books clearly cover is answered with the book's own words, cited.
@@ -24,10 +25,12 @@ import numpy as np
 
 from engine.core.vocabulary import Passage
 from verifiers import mismatch
-from verifiers.answers_question import answers, clean_sentence, is_belief, kid_words
+from verifiers.answers_question import answers, clean_sentence, is_belief, join_initials, kid_words
 from verifiers.verdict import passage_sentences
 
 COVERAGE_WEIGHT = 0.45
+# a sentence that opens by pointing back ("Because of this, …", "That is why …", "He died …")
+BACK_REFERENCE = re.compile(r"^(?:because of (?:this|that)|for this reason|that is why|this is why|this|that|these|those|he|she|it|they|his|her|its|their)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an the of to in on at for by with from and or but is are was were be been being it its this that these those "
@@ -60,9 +63,7 @@ class Answerability:
         if not question.strip() or not candidates:
             return None
         texts = [s for s, _ in candidates]
-        self.docs.parse([question] + texts)
-        wanted = set(mismatch.content_lemmas(self.docs[question]))
-        coverage = np.array([len(wanted & set(mismatch.content_lemmas(self.docs[t]))) / max(1, len(wanted)) for t in texts])
+        coverage = self._coverage(question, candidates)
         vectors = self.embedder.embed([question] + texts)
         similarity = vectors[1:] @ vectors[0]
         per_sentence = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * similarity
@@ -71,6 +72,18 @@ class Answerability:
         text, passage = candidates[best]
         return BookSentence(text, passage, relevance, float(coverage[best]), float(similarity[best]))
 
+    def _coverage(self, question: str, candidates: list[tuple[str, Passage]]) -> np.ndarray:
+        """Per sentence: the share of the question's content lemmas in the sentence or its section's headings."""
+        question = join_initials(question)
+        texts = [join_initials(t) for t, _ in candidates]
+        headings = [join_initials(section_headings(p)) for _, p in candidates]
+        self.docs.parse([question] + texts + [h for h in headings if h])
+        wanted = set(mismatch.content_lemmas(self.docs[question]))
+        out = []
+        for text, heading in zip(texts, headings):
+            found = set(mismatch.content_lemmas(self.docs[text])) | (set(mismatch.content_lemmas(self.docs[heading])) if heading else set())
+            out.append(len(wanted & found) / max(1, len(wanted)))
+        return np.array(out)
 
     def best_answer(self, question: str, passages: list[Passage], min_relevance: float = 0.0) -> BookSentence | None:
         ranked = self.answers(question, passages, min_relevance)
@@ -83,22 +96,35 @@ class Answerability:
         question = kid_words(question)
         candidates = []
         for p in passages[: self.passages_to_read + 1]:
+            previous = None
             for raw in passage_sentences(p):
                 text = clean_sentence(raw)
-                if text and not is_belief(text) and answers(question, text):
-                    candidates.append((text, p))
+                context = section_headings(p)
+                points_back = bool(text and BACK_REFERENCE.match(text) and previous)
+                if points_back:
+                    context = f"{context} {previous}"
+                if text and not is_belief(text) and answers(question, text, context=context):
+                    # "Because of this, it was allowed to stay." means nothing alone: it is shown after the
+                    # sentence it points back to
+                    candidates.append((f"{previous} {text}" if points_back and not is_belief(previous) else text, p))
+                previous = text
         if not question.strip() or not candidates:
             return []
         texts = list(dict.fromkeys(t for t, _ in candidates))
         where = {t: p for t, p in reversed(candidates)}
-        self.docs.parse([question] + texts)
-        wanted = set(mismatch.content_lemmas(self.docs[question]))
-        coverage = np.array([len(wanted & set(mismatch.content_lemmas(self.docs[t]))) / max(1, len(wanted)) for t in texts])
+        coverage = self._coverage(question, [(t, where[t]) for t in texts])
         vectors = self.embedder.embed([question] + texts)
         similarity = vectors[1:] @ vectors[0]
         scores = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * similarity
         order = [i for i in np.argsort(-scores) if scores[i] >= min_relevance]
         return [BookSentence(texts[i], where[texts[i]], float(scores[i]), float(coverage[i]), float(similarity[i])) for i in order]
+
+
+def section_headings(passage: Passage, depth: int = 2) -> str:
+    """The last `depth` headings of a passage's section path ("Chapter 3: Abraham Lincoln › The End of the War and
+    Lincoln's Death" → both), without chapter numbering."""
+    parts = [part.strip() for part in (passage.section or "").split("›") if part.strip()]
+    return " ".join(re.sub(r"^(?:chapter|unit|section|part)\s+[\d.]+\s*:\s*", "", part, flags=re.I) for part in parts[-depth:])
 
 
 def narrow(passage: Passage, query: str, max_sentences: int = 3) -> Passage:

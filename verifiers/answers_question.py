@@ -58,19 +58,20 @@ SYNONYMS = {
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 YEAR = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b(?:{MONTHS})\b|\bcentur(?:y|ies)\b|\b(?:bc|ad)\b", re.I)
 NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion|half|dozen|once|twice|first|second|third|fourth|fifth|sixth|seventh|eighth)\b",
     re.I,
 )
 REASON = re.compile(
-    r"\b(?:because|since|so|due to|caus\w*|which makes|makes? (?:the|it|them)|gives?|keeps?|traps?|thanks to|"
+    r"\b(?:because|since|so|due to|that is why|this is why|caus\w*|which makes|makes? (?:the|it|them)|gives?|keeps?|traps?|thanks to|"
     r"result\w*|leads? to|so that|in order to|reason|for (?:the|a|an)|useful|allowed|"
     r"(?:happens?|happened|occurs?|occurred|forms?|formed) (?:when|if|after|as))\b",
     re.I,
 )
 PLACE = re.compile(
     r"\b(?:in|at|on|into|near|from|through|across|along|aboard|inside|under|north|south|east|west)\b\s+(?:the\s+)?"
-    r"(?:[A-Z][\w'.-]+|ocean|sea|river|lake|city|country|continent|mountains?|sky|air|ground|soil|space|clouds?|"
+    rf"(?:(?!(?i:{MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)[A-Z][\w'.-]+|ocean|sea|river|lake|city|country|continent|mountains?|sky|air|ground|soil|space|clouds?|"
     r"center|park|coast|bay|harbor|state|room|water)",
 )
 PERSON_WORD = re.compile(
@@ -116,6 +117,8 @@ UNIT = re.compile(
     r"[a-z]+ (?:long|tall|high|wide|deep|old))\b|%|°",
     re.I,
 )
+COUNT_QUESTION = re.compile(r"\bhow\s+(?:many|much)\b", re.I)
+COUNTED_YEAR = re.compile(rf"\b(?:in|by|from|until|since|of|on|during)?\s*(?:(?:{MONTHS})\s+\d{{1,2}},?\s*)?\b1[0-9]{{3}}s?\b|\b20[0-9]{{2}}s?\b", re.I)
 ANSWER_TYPES = ("when", "where", "who", "number", "why", "yesno", "what")
 
 
@@ -145,8 +148,16 @@ def _norm(word: str) -> str:
     return w
 
 
+INITIALS = re.compile(r"\b([A-Za-z])[-.](?=[A-Za-z]\b)")
+
+
+def join_initials(text: str) -> str:
+    """ "V-J Day" / "U.S." read as a child types them: "VJ Day", "US"."""
+    return INITIALS.sub(r"\1", text)
+
+
 def content_words(text: str) -> list[str]:
-    return [_norm(w) for w in WORD.findall(kid_words(text)) if w.lower() not in STOP and _norm(w) not in STOP]
+    return [_norm(w) for w in WORD.findall(join_initials(kid_words(text))) if w.lower() not in STOP and _norm(w) not in STOP]
 
 
 def question_kind(question: str) -> str:
@@ -197,12 +208,13 @@ def _common(a: str, b: str) -> str:
     return "".join(out)
 
 
-def subject_coverage(question: str, sentence: str) -> float:
-    """The share of the question's content words the sentence contains (synonyms and close spellings count)."""
+def subject_coverage(question: str, sentence: str, context: str = "") -> float:
+    """The share of the question's content words the sentence (or its `context`: the headings it stands under)
+    contains (synonyms and close spellings count)."""
     wanted = shape(question).subject
     if not wanted:
         return 0.0
-    vocab = set(content_words(sentence)) | {w.lower() for w in WORD.findall(sentence)}
+    vocab = set(content_words(f"{sentence} {context}")) | {w.lower() for w in WORD.findall(f"{sentence} {context}")}
     return sum(_close(w, vocab) for w in wanted) / len(wanted)
 
 
@@ -221,8 +233,26 @@ def has_answer_type(kind: str, sentence: str) -> bool:
     return True
 
 
-def answers(question: str, text: str, min_coverage: float = 0.33) -> bool:
-    """Whether `text` answers `question`: it has what the question asks for and is about its subject."""
+DEFINITION_QUESTION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:a|an|the)?\s*(.+?)[?.!\s]*$", re.I)
+_NOUN_PHRASE_END = re.compile(r"\b(?:of|in|on|for|with|from|that|which|who|to|at|by|and|made|used|called)\b", re.I)
+
+
+def defined_term(question: str) -> str | None:
+    """The word a "what is …" question asks about: the head of its noun phrase ("what is a river delta" → "delta",
+    "what is the mouth of a river" → "mouth"); None for other questions."""
+    m = DEFINITION_QUESTION.match(kid_words(question))
+    if not m:
+        return None
+    phrase = _NOUN_PHRASE_END.split(m.group(1), maxsplit=1)[0]
+    words = [w for w in WORD.findall(phrase) if w.lower() not in STOP]
+    return _norm(words[-1]) if words else None
+
+
+def answers(question: str, text: str, min_coverage: float = 0.33, context: str = "") -> bool:
+    """Whether `text` answers `question`: it has what the question asks for and is about its subject (for "what is
+    X", about X itself: a sentence about rivers does not say what a river delta is). `context`, the headings a book
+    sentence stands under, counts toward its subject ("Leaders … met in Philadelphia" under "The Continental
+    Congress"); what the question asks for must be in the sentence itself."""
     if not text or not text.strip():
         return False
     s = shape(question)
@@ -230,9 +260,14 @@ def answers(question: str, text: str, min_coverage: float = 0.33) -> bool:
         return False
     if MEASURE_QUESTION.search(question) and not UNIT.search(text):
         return False  # "how tall" asks for a length: a year is a number, not an answer
+    if COUNT_QUESTION.search(question) and not NUMBER.search(COUNTED_YEAR.sub(" ", text)):
+        return False  # "how many colonies" asks for a count: "In 1776, …" names a year, not how many
     if not s.subject:
         return True
-    return subject_coverage(question, text) >= min_coverage
+    term = defined_term(question)
+    if term is not None and not (term.isdigit() or NUMBER.fullmatch(term)) and not _close(term, set(content_words(text)) | {w.lower() for w in WORD.findall(text)}):
+        return False
+    return subject_coverage(question, text, context) >= min_coverage
 
 
 def clean_sentence(sentence: str) -> str | None:
