@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 
 import numpy as np
 
@@ -117,8 +118,14 @@ class LayerFeatures:
         self._model = None
         self._tokenizer = None
         self._max_length = 256
+        self._loading = threading.Lock()  # students' threads share one reader
 
     def _load(self):
+        with self._loading:
+            if self._model is None:
+                self._load_once()
+
+    def _load_once(self):
         # the retriever's SentenceTransformer (loaded once per process): its tokenizer and layers are shared
         sentence_model = load_embedder(self.name)
         transformer = sentence_model[0].auto_model
@@ -126,10 +133,11 @@ class LayerFeatures:
         if self.layer > layers or not hasattr(transformer, "encoder") or not hasattr(transformer.encoder, "layer"):
             raise MissingModelError(f"The embedding model '{self.name}' has no layer {self.layer} to read (it has {layers}, or is not a BERT-style encoder).",
                                     "Use the packaged all-MiniLM-L6-v2 (the one the shipped classifier was trained on), or retrain with `scripts/train_safety_classifier`.")
-        self._tokenizer, self._model = sentence_model.tokenizer, first_layers(transformer, self.layer)
-        self._tail = last_layers(transformer, self.layer)
+        # the model last: another thread sees a loaded reader only once every part of it is set
         self._hidden = int(transformer.config.hidden_size)
         self._max_length = int(sentence_model.max_seq_length or self._max_length)
+        self._tokenizer, self._tail = sentence_model.tokenizer, last_layers(transformer, self.layer)
+        self._model = first_layers(transformer, self.layer)
 
     @property
     def features(self) -> str:
