@@ -214,8 +214,13 @@ def subject_coverage(question: str, sentence: str, context: str = "") -> float:
     wanted = shape(question).subject
     if not wanted:
         return 0.0
-    vocab = set(content_words(f"{sentence} {context}")) | {w.lower() for w in WORD.findall(f"{sentence} {context}")}
+    vocab = _vocabulary(f"{sentence} {context}")
     return sum(_close(w, vocab) for w in wanted) / len(wanted)
+
+
+def _vocabulary(text: str) -> set[str]:
+    """A text's words as `_close` matches them: normalised content words and every word as written."""
+    return set(content_words(text)) | {w.lower() for w in WORD.findall(text)}
 
 
 def has_answer_type(kind: str, sentence: str) -> bool:
@@ -265,7 +270,7 @@ def answers(question: str, text: str, min_coverage: float = 0.33, context: str =
     if not s.subject:
         return True
     term = defined_term(question)
-    if term is not None and not (term.isdigit() or NUMBER.fullmatch(term)) and not _close(term, set(content_words(text)) | {w.lower() for w in WORD.findall(text)}):
+    if term is not None and not (term.isdigit() or NUMBER.fullmatch(term)) and not _close(term, _vocabulary(text)):
         return False
     return subject_coverage(question, text, context) >= min_coverage
 

@@ -36,6 +36,7 @@ from engine.safety.classifier import (
     SafetyClassifier,
     sha256,
     unsure_rows,
+    with_second_opinion,
 )
 from engine.safety.features import FULL_FEATURES
 
@@ -191,14 +192,6 @@ def out_of_fold_probabilities(x: np.ndarray, y: np.ndarray, groups: list[str], f
     return out
 
 
-def with_second_opinion(first: np.ndarray, second: np.ndarray, band: tuple[float, float] = SECOND_OPINION_BAND) -> np.ndarray:
-    """What the classifier computes (SafetyClassifier.probabilities), given both heads' probabilities for every text."""
-    out = first.copy()
-    unsure = unsure_rows(first, LABELS, band)
-    out[unsure] = (first[unsure] + second[unsure]) / 2
-    return out
-
-
 def harm_of(p: np.ndarray, labels: tuple[str, ...] = INPUT_LABELS) -> np.ndarray:
     return p[:, [LABELS.index(label) for label in labels]].max(axis=1)
 
@@ -235,7 +228,8 @@ def train(embedder, folder: Path = DATA_DIR, examples: list[Example] | None = No
     y = label_matrix(trainset)
     harmful = np.array([ex.harmful for ex in trainset])
     groups = [f"{ex.source}:{ex.group}" for ex in trainset]
-    p = with_second_opinion(out_of_fold_probabilities(x, y, groups, c=c), out_of_fold_probabilities(x_second, y, groups, c=second_c))
+    second = out_of_fold_probabilities(x_second, y, groups, c=second_c)
+    p = with_second_opinion(out_of_fold_probabilities(x, y, groups, c=c), lambda rows: second[rows], SECOND_OPINION_BAND)
     inp, outp = harm_of(p), harm_of(p, OUTPUT_LABELS)
     # the benign budget is spent on what a child asks and what the books say (ToxiGen's neutral statements about
     # groups of people are reported, not tuned for)
